@@ -1,0 +1,105 @@
+"""Runs the real Pulumi program of each cell stack in-process under the SDK's mock runtime."""
+
+from __future__ import annotations
+
+import json
+import logging
+import runpy
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from cellctl.offline.recorder import RecordedResource, RecordingMonitor
+from cells.stamping import PROJECT, read_stack_config, stack_file_name
+
+
+class PlanError(Exception):
+    """The program of a stack failed; the message is the program's own."""
+
+
+@dataclass
+class StackPlan:
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "outputs": self.outputs,
+            "resources": [r.to_json() for r in sorted(self.resources, key=lambda r: r.urn)],
+        }
+
+
+def plan_stack(project_dir: Path, stack: str) -> StackPlan:
+    """Plan one stack: its Pulumi.<stack>.yaml config, the project's __main__.py, mocked engine."""
+    config = read_stack_config(project_dir / "stacks" / stack_file_name(stack))
+    settings.reset_options(project=PROJECT, stack=stack, preview=True)
+    pulumi.runtime.set_all_config(config)
+    monitor = RecordingMonitor(default_region=config.get("aws:region", "us-east-1"))
+    _configure_mock_engine(monitor, stack)
+    program = project_dir / "__main__.py"
+    try:
+        _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+    except pulumi.RunError as error:
+        raise PlanError(f"stack {stack}: {error}") from None
+    return StackPlan(stack=stack, resources=monitor.recorded, outputs=monitor.stack_outputs)
+
+
+def _configure_mock_engine(monitor: RecordingMonitor, stack: str) -> None:
+    """What pulumi.runtime.set_mocks does, minus its root stack: run_in_stack makes that one,
+    exactly as the Python language host does for `pulumi preview`."""
+    features = set(monitor.GetDeploymentInfo(None).supportedFeatures)
+    settings.configure(
+        mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=features,
+            engine=mocks.MockEngine(logging.getLogger("cellctl.offline")),
+            project=PROJECT,
+            stack=stack,
+            dry_run=True,
+            organization=None,
+            callbacks=None,
+        )
+    )
+
+
+def _plan_in_worker(project_dir: str, stack: str) -> dict[str, Any] | str:
+    try:
+        return plan_stack(Path(project_dir), stack).to_json()
+    except PlanError as error:
+        return str(error)
+
+
+def plan_stacks(project_dir: Path, stacks: list[str], jobs: int) -> Iterator[dict[str, Any]]:
+    """Plan stacks, in `jobs` processes when more than one; yields each plan as it completes."""
+    if jobs <= 1:
+        for stack in stacks:
+            yield plan_stack(project_dir, stack).to_json()
+        return
+    # Each stack needs a fresh Pulumi runtime; spawned workers share no runtime state.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_plan_in_worker, str(project_dir), stack) for stack in stacks]
+        for future in as_completed(futures):
+            result = future.result()
+            if isinstance(result, str):
+                raise PlanError(result)
+            yield result
+
+
+def plan_document(fleet: str, plans: list[dict[str, Any]]) -> str:
+    """The plan file: stacks sorted by name and keys sorted, so equal inputs give equal bytes."""
+    document = {
+        "project": PROJECT,
+        "fleet": fleet,
+        "stacks": sorted(plans, key=lambda p: p["stack"]),
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"

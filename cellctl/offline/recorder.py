@@ -1,0 +1,116 @@
+"""A mock resource monitor that records every registration the program makes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockMonitor
+
+from cellctl.offline.mocks import CellMocks
+
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+AWS_PROVIDER = "pulumi:providers:aws"
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    provider: str
+    region: str | None
+    custom: bool
+    protect: bool
+    retain_on_delete: bool
+    dependencies: tuple[str, ...]
+    inputs: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "provider": self.provider,
+            "region": self.region,
+            "custom": self.custom,
+            "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete,
+            "dependencies": list(self.dependencies),
+            "inputs": self.inputs,
+        }
+
+
+def plain(value: Any) -> Any:
+    """Engine wire values as JSON: secrets redacted, unknowns marked, references as URNs."""
+    if isinstance(value, dict):
+        signature = value.get(_SIG_KEY)
+        if signature == _SECRET_SIG:
+            return SECRET
+        if signature == _RESOURCE_SIG:
+            return value.get("urn", UNKNOWN)
+        return {key: plain(item) for key, item in sorted(value.items())}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    if value == _UNKNOWN_VALUE:
+        return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, default_region: str) -> None:
+        self.provider_regions: dict[str, str] = {}
+        self.default_region = default_region
+        super().__init__(CellMocks(default_region, self.provider_regions))
+        self.recorded: list[RecordedResource] = []
+        self.stack_urn = ""
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = urn
+            return super().RegisterResource(request)
+        inputs = plain(json_format.MessageToDict(request.object))
+        if request.type == AWS_PROVIDER:
+            self.provider_regions[urn] = str(inputs.get("region") or self.default_region)
+        response = super().RegisterResource(request)
+        provider = request.provider.rsplit("::", 1)[0] if request.provider else ""
+        region = None
+        if request.type == AWS_PROVIDER:
+            region = self.provider_regions[urn]
+        elif request.type.startswith("aws:"):
+            region = inputs.get("region") or self.provider_regions.get(
+                provider, self.default_region
+            )
+        self.recorded.append(
+            RecordedResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                provider=provider,
+                region=region,
+                custom=bool(request.custom),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                dependencies=tuple(sorted(set(request.dependencies))),
+                inputs=inputs,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.urn == self.stack_urn:
+            self.stack_outputs = plain(json_format.MessageToDict(request.outputs))
+        return super().RegisterResourceOutputs(request)

@@ -1,0 +1,275 @@
+"""Cross-field checks of a structurally valid fleet; each problem has a short code (README)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from cells.aws_names import KAFKA_TOPIC, KNOWN_REGIONS, cell_names, tenant_names
+from cells.model import CellState, Fleet, Tenant
+from cells.problems import Problem
+
+MIN_AZS = 3
+# Topic settings that have their own fields, or that would break the durability promise.
+RESERVED_TOPIC_CONFIGS = {
+    "min.insync.replicas": "use the topic's min_insync_replicas field",
+    "retention.ms": "use the topic's retention_hours field",
+    "unclean.leader.election.enable": "unclean leader election loses acknowledged records",
+}
+
+
+def check_fleet(fleet: Fleet) -> list[Problem]:
+    """Every cross-field problem of the fleet, in file order."""
+    return [
+        *_duplicates(fleet),
+        *_regions(fleet),
+        *_sizes(fleet),
+        *_cells(fleet),
+        *_tenants(fleet),
+        *_kafka(fleet),
+        *_names(fleet),
+    ]
+
+
+def _dupes(values: list[str], location: str, what: str) -> Iterator[Problem]:
+    counts = Counter(values)
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if counts[value] > 1 and value in seen:
+            yield Problem(
+                f"{location}.{index}",
+                "duplicate-id",
+                f"{what} '{value}' is declared more than once; {what}s must be unique",
+            )
+        seen.add(value)
+
+
+def _duplicates(fleet: Fleet) -> Iterator[Problem]:
+    yield from _dupes([r.name for r in fleet.regions], "regions", "region")
+    yield from _dupes([c.id for c in fleet.cells], "cells", "cell id")
+    yield from _dupes([t.id for t in fleet.tenants], "tenants", "tenant id")
+    for ti, tenant in enumerate(fleet.tenants):
+        yield from _dupes([j.id for j in tenant.jobs], f"tenants.{ti}.jobs", "job id")
+        yield from _dupes([t.name for t in tenant.topics], f"tenants.{ti}.topics", "topic name")
+        if tenant.pinned_cells:
+            yield from _dupes(tenant.pinned_cells, f"tenants.{ti}.pinned_cells", "pinned cell")
+    for ri, region in enumerate(fleet.regions):
+        yield from _dupes(
+            [s.id for s in region.network.subnets], f"regions.{ri}.network.subnets", "subnet"
+        )
+
+
+def _regions(fleet: Fleet) -> Iterator[Problem]:
+    for ri, region in enumerate(fleet.regions):
+        where = f"regions.{ri}"
+        if region.name not in KNOWN_REGIONS:
+            yield Problem(
+                f"{where}.name",
+                "unknown-region",
+                f"'{region.name}' is not an AWS region that offers EKS, MSK and S3 RTC",
+            )
+        if region.dr_partner == region.name:
+            yield Problem(
+                f"{where}.dr_partner",
+                "dr-partner-self",
+                f"region '{region.name}' names itself as DR partner; "
+                "choose a different region so a regional outage cannot take both",
+            )
+        elif region.dr_partner not in KNOWN_REGIONS:
+            yield Problem(
+                f"{where}.dr_partner",
+                "unknown-region",
+                f"DR partner '{region.dr_partner}' is not a known AWS region",
+            )
+        azs: set[str] = set()
+        for si, subnet in enumerate(region.network.subnets):
+            if not subnet.az.startswith(region.name):
+                yield Problem(
+                    f"{where}.network.subnets.{si}.az",
+                    "az-outside-region",
+                    f"availability zone '{subnet.az}' is not in region '{region.name}'",
+                )
+            azs.add(subnet.az)
+        if len(azs) < MIN_AZS:
+            yield Problem(
+                f"{where}.network.subnets",
+                "too-few-azs",
+                f"private subnets span {len(azs)} availability zone(s) ({', '.join(sorted(azs))});"
+                f" a cell needs subnets in at least {MIN_AZS} AZs to survive an AZ loss",
+            )
+
+
+def _sizes(fleet: Fleet) -> Iterator[Problem]:
+    for name, size in fleet.sizes.items():
+        for pool_name in ("jobmanager", "taskmanager"):
+            pool = getattr(size, pool_name)
+            if pool.max_size < pool.count:
+                yield Problem(
+                    f"sizes.{name}.{pool_name}.max_count",
+                    "pool-max-below-count",
+                    f"max_count {pool.max_count} is below count {pool.count}; raise it or drop it",
+                )
+
+
+def _cells(fleet: Fleet) -> Iterator[Problem]:
+    declared = [r.name for r in fleet.regions]
+    for ci, cell in enumerate(fleet.cells):
+        if cell.region not in declared:
+            yield Problem(
+                f"cells.{ci}.region",
+                "unknown-region",
+                f"region '{cell.region}' is not declared under regions "
+                f"(declared: {', '.join(declared)})",
+            )
+        if cell.size not in fleet.sizes:
+            yield Problem(
+                f"cells.{ci}.size",
+                "unknown-size",
+                f"size '{cell.size}' is not declared under sizes "
+                f"(declared: {', '.join(sorted(fleet.sizes))})",
+            )
+
+
+def _tenants(fleet: Fleet) -> Iterator[Problem]:
+    declared = [r.name for r in fleet.regions]
+    for ti, tenant in enumerate(fleet.tenants):
+        where = f"tenants.{ti}"
+        if tenant.home_region not in declared:
+            yield Problem(
+                f"{where}.home_region",
+                "unknown-region",
+                f"home region '{tenant.home_region}' is not declared under regions "
+                f"(declared: {', '.join(declared)})",
+            )
+            continue
+        active = [c for c in fleet.cells_in(tenant.home_region) if c.state == CellState.ACTIVE]
+        if tenant.shard_size > len(active):
+            yield Problem(
+                f"{where}.shard_size",
+                "shard-too-large",
+                f"shard size {tenant.shard_size} is larger than the {len(active)} active cell(s) "
+                f"of {tenant.home_region}; lower shard_size or add cells to the region",
+            )
+        yield from _pins(fleet, tenant, where)
+        yield from _topics(fleet, tenant, where)
+        yield from _jobs(fleet, tenant, where)
+
+
+def _pins(fleet: Fleet, tenant: Tenant, where: str) -> Iterator[Problem]:
+    if tenant.pinned_cells is None:
+        return
+    if len(tenant.pinned_cells) != tenant.shard_size:
+        yield Problem(
+            f"{where}.pinned_cells",
+            "pin-count",
+            f"{len(tenant.pinned_cells)} pinned cell(s) but shard_size is {tenant.shard_size}; "
+            "pin exactly shard_size cells",
+        )
+    for pi, cell_id in enumerate(tenant.pinned_cells):
+        cell = fleet.cell(cell_id)
+        if cell is None:
+            yield Problem(
+                f"{where}.pinned_cells.{pi}",
+                "unknown-cell",
+                f"pinned cell '{cell_id}' is not declared under cells",
+            )
+        elif cell.region != tenant.home_region:
+            yield Problem(
+                f"{where}.pinned_cells.{pi}",
+                "pin-other-region",
+                f"pinned cell '{cell_id}' is in {cell.region}, not in the tenant's home region "
+                f"{tenant.home_region}; pin a cell of {tenant.home_region}",
+            )
+        elif cell.state != CellState.ACTIVE:
+            yield Problem(
+                f"{where}.pinned_cells.{pi}",
+                "pin-inactive-cell",
+                f"pinned cell '{cell_id}' is {cell.state.value}; pin an active cell",
+            )
+
+
+def _topics(fleet: Fleet, tenant: Tenant, where: str) -> Iterator[Problem]:
+    pinned = [fleet.cell(c) for c in tenant.pinned_cells or []]
+    cells = [c for c in pinned if c is not None] or fleet.cells_in(tenant.home_region)
+    sizes = [fleet.sizes[c.size] for c in cells if c.size in fleet.sizes]
+    brokers = min((s.msk.brokers_per_az * MIN_AZS for s in sizes), default=None)
+    for oi, topic in enumerate(tenant.topics):
+        at = f"{where}.topics.{oi}"
+        if topic.min_insync_replicas >= topic.replication_factor:
+            yield Problem(
+                f"{at}.min_insync_replicas",
+                "topic-min-isr",
+                f"min_insync_replicas {topic.min_insync_replicas} must be below replication_factor "
+                f"{topic.replication_factor}, or one broker restart stops all writes",
+            )
+        if brokers is not None and topic.replication_factor > brokers:
+            yield Problem(
+                f"{at}.replication_factor",
+                "topic-rf-exceeds-brokers",
+                f"replication_factor {topic.replication_factor} exceeds the {brokers} brokers of "
+                f"the smallest cell it can be placed in",
+            )
+        for key in sorted(topic.configs):
+            if key in RESERVED_TOPIC_CONFIGS:
+                yield Problem(
+                    f"{at}.configs.{key}",
+                    "topic-reserved-config",
+                    f"'{key}' cannot be set in configs: {RESERVED_TOPIC_CONFIGS[key]}",
+                )
+        problem = KAFKA_TOPIC.violation(f"{tenant.id}.{topic.name}")
+        if problem:
+            yield Problem(f"{at}.name", "aws-name", problem)
+
+
+def _jobs(fleet: Fleet, tenant: Tenant, where: str) -> Iterator[Problem]:
+    capacities = [
+        fleet.sizes[c.size].capacity_units
+        for c in fleet.cells_in(tenant.home_region)
+        if c.size in fleet.sizes
+    ]
+    largest = max(capacities, default=0)
+    for ji, job in enumerate(tenant.jobs):
+        if capacities and job.capacity_units > largest:
+            yield Problem(
+                f"{where}.jobs.{ji}.capacity_units",
+                "job-too-large",
+                f"job needs {job.capacity_units} capacity units but the largest cell of "
+                f"{tenant.home_region} holds {largest}; split the job or add a larger cell size",
+            )
+
+
+def _kafka(fleet: Fleet) -> Iterator[Problem]:
+    kafka = fleet.fleet.kafka
+    if kafka.broker_transaction_max_timeout_minutes <= kafka.sink_transaction_timeout_minutes:
+        yield Problem(
+            "fleet.kafka.broker_transaction_max_timeout_minutes",
+            "transaction-timeout",
+            f"the brokers' transaction.max.timeout ({kafka.broker_transaction_max_timeout_minutes}"
+            f" min) must exceed the Flink sink's transaction timeout "
+            f"({kafka.sink_transaction_timeout_minutes} min), or exactly-once sinks fail to start",
+        )
+
+
+def _names(fleet: Fleet) -> Iterator[Problem]:
+    for ci, cell in enumerate(fleet.cells):
+        for rule, name in cell_names(fleet.name, cell.id).rules():
+            problem = rule.violation(name)
+            if problem:
+                yield Problem(
+                    f"cells.{ci}.id",
+                    "aws-name",
+                    f"{problem}; shorten the cell id or the fleet name",
+                )
+    for ti, tenant in enumerate(fleet.tenants):
+        cells = fleet.cells_in(tenant.home_region)
+        if not cells:
+            continue
+        longest = max(cells, key=lambda c: len(c.id))
+        for rule, name in tenant_names(fleet.name, longest.id, tenant.id).rules():
+            problem = rule.violation(name)
+            if problem:
+                yield Problem(
+                    f"tenants.{ti}.id",
+                    "aws-name",
+                    f"{problem} in cell '{longest.id}'; shorten the tenant id",
+                )

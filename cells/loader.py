@@ -1,0 +1,124 @@
+"""Loads a fleet file into a validated Fleet, or raises FleetError with every problem in it."""
+
+from __future__ import annotations
+
+import typing
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from cells.checks import check_fleet
+from cells.model import Fleet
+from cells.problems import FleetError, Problem
+from cells.yaml_source import line_of, read_yaml
+
+PATTERN_HINTS = {
+    r"^[a-z][a-z0-9-]*[a-z0-9]$": "lower-case letters, digits and '-', starting with a letter",
+    r"^subnet-[0-9a-f]{8,17}$": "a subnet id such as subnet-0a1b2c3d4e5f67890",
+    r"^vpc-[0-9a-f]{8,17}$": "a VPC id such as vpc-0a1b2c3d4e5f67890",
+    r"^[a-z]{2}(-gov)?-[a-z]+-\d$": "an AWS region such as us-east-1",
+    r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$": "an availability zone such as us-east-1a",
+    r"^kafka\.[a-z0-9]+\.[a-z0-9]+$": "an MSK broker type such as kafka.m7g.large",
+    r"^[a-z][a-z0-9-]*\.[a-z0-9]+$": "an EC2 instance type such as m7i.xlarge",
+    r"^1\.\d{2}$": "an EKS Kubernetes version such as 1.33",
+    r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$": "an MSK Kafka version of 3.6 or later, such as 3.9.x",
+}
+
+
+def load_fleet(file: Path | str) -> Fleet:
+    """Read and validate a fleet file; the result is cached per file content."""
+    path = Path(file)
+    try:
+        stat = path.stat()
+    except OSError:
+        raise FleetError(path, [Problem("", "file-missing", "file not found")]) from None
+    return _load(path.resolve(), stat.st_mtime_ns, stat.st_size, str(path))
+
+
+@lru_cache(maxsize=8)
+def _load(resolved: Path, _mtime_ns: int, _size: int, shown: str) -> Fleet:
+    data, lines = read_yaml(resolved)
+    shown_path = Path(shown)
+    if not isinstance(data, dict):
+        raise FleetError(
+            shown_path,
+            [
+                Problem(
+                    "",
+                    "not-a-mapping",
+                    f"the fleet file must be a mapping with keys {', '.join(Fleet.model_fields)}",
+                    line_of(lines, ""),
+                )
+            ],
+        )
+    try:
+        fleet = Fleet.model_validate(data)
+    except ValidationError as exc:
+        problems = [_from_pydantic(error) for error in exc.errors(include_url=False)]
+        raise FleetError(
+            shown_path, [p.at_line(line_of(lines, p.location)) for p in problems]
+        ) from None
+    problems = check_fleet(fleet)
+    if problems:
+        raise FleetError(shown_path, [p.at_line(line_of(lines, p.location)) for p in problems])
+    return fleet
+
+
+def _from_pydantic(error: ErrorDetails) -> Problem:
+    location = ".".join(str(part) for part in error["loc"])
+    kind = error["type"]
+    got = _shown(error.get("input"))
+    if kind == "missing":
+        message = "required field is missing"
+    elif kind == "extra_forbidden":
+        allowed = _allowed_keys(error["loc"][:-1])
+        message = f"unknown key '{error['loc'][-1]}'" + (
+            f"; allowed here: {', '.join(allowed)}" if allowed else ""
+        )
+    elif kind == "string_pattern_mismatch":
+        pattern = str((error.get("ctx") or {}).get("pattern", ""))
+        message = f"{got} is not valid: expected {PATTERN_HINTS.get(pattern, pattern)}"
+    else:
+        message = f"{error['msg']} (got {got})"
+    return Problem(location, kind.replace("_", "-"), message)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return type(value).__name__
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys a mapping at `loc` accepts, found by walking the model's annotations."""
+    annotation: Any = Fleet
+    for part in loc:
+        annotation = _model_in(annotation)
+        if (
+            isinstance(part, str)
+            and isinstance(annotation, type)
+            and issubclass(annotation, BaseModel)
+        ):
+            field = annotation.model_fields.get(part)
+            if field is None:
+                return []
+            annotation = field.annotation
+        else:
+            args = typing.get_args(annotation)
+            annotation = args[-1] if args else None
+    model = _model_in(annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    """Unwrap Optional[...] to the model or container inside."""
+    args = typing.get_args(annotation)
+    if type(None) in args:
+        return next(a for a in args if a is not type(None))
+    return annotation

@@ -1,0 +1,154 @@
+"""The fleet file's schema: structure and per-field rules (cross-field checks live in checks.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", min_length=2, max_length=24),
+]
+RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+AzName = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$")]
+SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
+VpcId = Annotated[str, StringConstraints(pattern=r"^vpc-[0-9a-f]{8,17}$")]
+TopicName = Annotated[
+    str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$", max_length=200)
+]
+KubernetesVersion = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
+InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
+BrokerType = Annotated[str, StringConstraints(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")]
+KafkaVersion = Annotated[str, StringConstraints(pattern=r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Subnet(Strict):
+    id: SubnetId
+    az: AzName
+
+
+class Network(Strict):
+    vpc_id: VpcId
+    subnets: list[Subnet] = Field(min_length=1)
+
+
+class Region(Strict):
+    name: RegionName
+    dr_partner: RegionName
+    network: Network
+
+
+class NodePool(Strict):
+    instance_type: InstanceType
+    count: int = Field(ge=1, le=1000)
+    max_count: int | None = Field(default=None, ge=1, le=1000)
+    disk_gib: int = Field(default=100, ge=20, le=16384)
+
+    @property
+    def max_size(self) -> int:
+        return self.max_count if self.max_count is not None else self.count
+
+
+class MskSize(Strict):
+    broker_type: BrokerType
+    brokers_per_az: int = Field(ge=1, le=10)
+    volume_gib: int = Field(default=1000, ge=1, le=16384)
+
+
+class CellSize(Strict):
+    jobmanager: NodePool
+    taskmanager: NodePool
+    msk: MskSize
+    capacity_units: int = Field(ge=1)
+
+
+class CellState(StrEnum):
+    ACTIVE = "active"
+    DRAINING = "draining"
+    STANDBY = "standby"
+
+
+class Cell(Strict):
+    id: Identifier
+    region: RegionName
+    size: str
+    wave: int = Field(ge=0)
+    state: CellState = CellState.ACTIVE
+
+
+class Tier(StrEnum):
+    CRITICAL = "critical"
+    STANDARD = "standard"
+    BATCH = "batch"
+
+
+class Topic(Strict):
+    name: TopicName
+    partitions: int = Field(ge=1, le=10000)
+    retention_hours: int = Field(ge=1, le=87600)
+    replication_factor: int = Field(default=3, ge=3, le=9)
+    min_insync_replicas: int = Field(default=2, ge=2, le=8)
+    configs: dict[str, str] = Field(default_factory=dict)
+
+
+class Job(Strict):
+    id: Identifier
+    parallelism: int = Field(ge=1, le=10000)
+    capacity_units: int = Field(ge=1)
+    rpo_seconds: int = Field(ge=10, le=86400)
+
+
+class Tenant(Strict):
+    id: Identifier
+    home_region: RegionName
+    tier: Tier
+    shard_size: int = Field(ge=1, le=64)
+    pinned_cells: list[Identifier] | None = None
+    topics: list[Topic] = Field(default_factory=list)
+    jobs: list[Job] = Field(default_factory=list)
+
+
+class KafkaSettings(Strict):
+    version: KafkaVersion = "3.9.x"
+    # Flink's KafkaSink must outlive the longest checkpoint plus a restart, or a pending
+    # transaction is aborted and its records are lost; the broker must allow at least that much.
+    sink_transaction_timeout_minutes: int = Field(default=60, ge=1, le=1440)
+    broker_transaction_max_timeout_minutes: int = Field(default=75, ge=1, le=1440)
+
+
+class FleetSettings(Strict):
+    name: Identifier
+    production: bool = True
+    noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
+    kubernetes_version: KubernetesVersion = "1.33"
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+
+
+class Fleet(Strict):
+    fleet: FleetSettings
+    regions: list[Region] = Field(min_length=1)
+    sizes: dict[Identifier, CellSize] = Field(min_length=1)
+    cells: list[Cell] = Field(min_length=1)
+    tenants: list[Tenant] = Field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.fleet.name
+
+    def region(self, name: str) -> Region:
+        return next(r for r in self.regions if r.name == name)
+
+    def cell(self, cell_id: str) -> Cell | None:
+        return next((c for c in self.cells if c.id == cell_id), None)
+
+    def tenant(self, tenant_id: str) -> Tenant | None:
+        return next((t for t in self.tenants if t.id == tenant_id), None)
+
+    def cells_in(self, region: str) -> list[Cell]:
+        return [c for c in self.cells if c.region == region]

@@ -1,0 +1,88 @@
+"""What one cell is made of, as plain data: the contract between the fleet and the components."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cells.aws_names import CellNames, TenantNames
+
+MANAGED_BY = "flink-cells"
+
+
+@dataclass(frozen=True)
+class SubnetSpec:
+    id: str
+    az: str
+
+
+@dataclass(frozen=True)
+class NodePoolSpec:
+    role: str
+    instance_type: str
+    count: int
+    max_count: int
+    disk_gib: int
+
+
+@dataclass(frozen=True)
+class KafkaSpec:
+    version: str
+    broker_type: str
+    brokers_per_az: int
+    volume_gib: int
+    server_properties: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    replication_factor: int
+    configs: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    parallelism: int
+    capacity_units: int
+    rpo_seconds: int
+
+
+@dataclass(frozen=True)
+class TenantSpec:
+    id: str
+    tier: str
+    names: TenantNames
+    topics: tuple[TopicSpec, ...]
+    jobs: tuple[JobSpec, ...]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    fleet: str
+    cell: str
+    region: str
+    dr_region: str
+    wave: int
+    production: bool
+    kubernetes_version: str
+    vpc_id: str
+    subnets: tuple[SubnetSpec, ...]
+    jobmanager_pool: NodePoolSpec
+    taskmanager_pool: NodePoolSpec
+    kafka: KafkaSpec
+    noncurrent_version_days: int
+    names: CellNames
+    tenants: tuple[TenantSpec, ...]
+    tags: Mapping[str, str]
+
+    @property
+    def broker_subnets(self) -> tuple[SubnetSpec, ...]:
+        """One subnet in each of the first three AZs: MSK takes exactly one subnet per AZ."""
+        by_az: dict[str, SubnetSpec] = {}
+        for subnet in sorted(self.subnets, key=lambda s: (s.az, s.id)):
+            by_az.setdefault(subnet.az, subnet)
+        return tuple(by_az.values())[:3]

@@ -1,0 +1,19 @@
+"""Pulumi components of a Flink cell; each usable alone."""
+
+from components.checkpoint_store import CheckpointStore, CheckpointStoreArgs
+from components.compute import Compute, ComputeArgs
+from components.flink_cell import FlinkCell
+from components.kafka import Kafka, KafkaArgs
+from components.tenant_identity import TenantIdentity, TenantIdentityArgs
+
+__all__ = [
+    "CheckpointStore",
+    "CheckpointStoreArgs",
+    "Compute",
+    "ComputeArgs",
+    "FlinkCell",
+    "Kafka",
+    "KafkaArgs",
+    "TenantIdentity",
+    "TenantIdentityArgs",
+]

@@ -1,0 +1,80 @@
+"""IAM and KMS policy documents, built as plain data so tests can read them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+Document = dict[str, Any]
+
+
+def document(*statements: dict[str, Any]) -> Document:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def service_trust(service: str) -> Document:
+    return document(
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    )
+
+
+def to_json(doc: Document) -> pulumi.Output[str]:
+    """Serialize a document that may hold Outputs; keys sorted so plans are stable."""
+    return pulumi.Output.from_input(doc).apply(_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def cell_key_policy(account_id: pulumi.Input[str], region: str) -> Document:
+    """Account-root administration (so IAM policies apply) plus CloudWatch Logs for broker logs."""
+    root = pulumi.Output.concat("arn:aws:iam::", account_id, ":root")
+    log_groups = pulumi.Output.concat("arn:aws:logs:", region, ":", account_id, ":log-group:*")
+    return document(
+        {
+            "Sid": "AccountAdministersKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchLogsEncryptsLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": [
+                "kms:Decrypt*",
+                "kms:Describe*",
+                "kms:Encrypt*",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+            ],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+        },
+    )
+
+
+def tls_only_bucket_policy(bucket_arn: pulumi.Input[str]) -> Document:
+    objects = pulumi.Output.concat(bucket_arn, "/*")
+    return document(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, objects],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyOutdatedTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, objects],
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
+    )

@@ -24,7 +24,10 @@ def read_yaml(file: Path) -> tuple[Any, dict[str, int]]:
         raise FleetError(file, [Problem("", "file-missing", "file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FleetError(file, [Problem("", "file-unreadable", f"cannot read: {exc}")]) from None
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise FleetError(file, [Problem("", "yaml-syntax", f"unreadable YAML: {exc}")]) from None
     try:
         node = loader.get_single_node()
         if node is None:

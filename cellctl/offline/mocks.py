@@ -113,7 +113,9 @@ def _eks_cluster(name: str, inputs: State, region: str) -> State:
         "arn": f"arn:aws:eks:{region}:{PLAN_ACCOUNT_ID}:cluster/{cluster}",
         "endpoint": f"https://{oidc_id}.gr7.{region}.eks.amazonaws.com",
         "certificateAuthority": {"data": "LS0tLS1CRUdJTi1PRkZMSU5FLVBMQU4tLS0tLQ=="},
-        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}"}]}],
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}"}]}
+        ],
         "vpcConfig": {
             **inputs.get("vpcConfig", {}),
             "clusterSecurityGroupId": f"sg-{_digest(cluster, 'cluster-sg')[:17]}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import runpy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -42,13 +42,18 @@ class StackPlan:
 def plan_stack(project_dir: Path, stack: str) -> StackPlan:
     """Plan one stack: its Pulumi.<stack>.yaml config, the project's __main__.py, mocked engine."""
     config = read_stack_config(project_dir / "stacks" / stack_file_name(stack))
+    program = project_dir / "__main__.py"
+    return record_program(stack, config, lambda: runpy.run_path(str(program), run_name="__main__"))
+
+
+def record_program(stack: str, config: dict[str, str], program: Callable[[], object]) -> StackPlan:
+    """Run any Pulumi program function as stack `stack` of this project, recording everything."""
     settings.reset_options(project=PROJECT, stack=stack, preview=True)
     pulumi.runtime.set_all_config(config)
     monitor = RecordingMonitor(default_region=config.get("aws:region", "us-east-1"))
     _configure_mock_engine(monitor, stack)
-    program = project_dir / "__main__.py"
     try:
-        _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+        _sync_await(run_in_stack(program))
     except pulumi.RunError as error:
         raise PlanError(f"stack {stack}: {error}") from None
     return StackPlan(stack=stack, resources=monitor.recorded, outputs=monitor.stack_outputs)

@@ -76,7 +76,7 @@ class RecordingMonitor(MockMonitor):
         self.stack_urn = ""
         self.stack_outputs: dict[str, Any] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = urn
@@ -110,7 +110,7 @@ class RecordingMonitor(MockMonitor):
         )
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.stack_urn:
             self.stack_outputs = plain(json_format.MessageToDict(request.outputs))
         return super().RegisterResourceOutputs(request)

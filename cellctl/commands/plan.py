@@ -1,0 +1,85 @@
+"""`cellctl plan`: every resource of every selected cell, without the Pulumi CLI or a cloud."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cellctl import render
+from cellctl.errors import reports_user_errors
+from cellctl.offline import plan_document, plan_stacks
+from cellctl.project import find_project
+from cells.loader import load_fleet
+from cells.problems import FleetError, Problem
+from cells.stamping import sync_stacks
+
+
+@reports_user_errors
+def plan(
+    cells: Annotated[
+        list[str] | None, typer.Option("--cell", help="Plan only this cell (repeatable).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the plan as JSON.")] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=0, help="Processes; 0 = one per core.")
+    ] = 0,
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="Fleet file.")] = None,
+) -> None:
+    """Run each cell's Pulumi program under the SDK's mock runtime and record every resource."""
+    project = find_project()
+    path = project.fleet_file(fleet_file)
+    fleet = load_fleet(path)
+    selected = _select(fleet.cells, cells or [], path)
+    stale = sync_stacks(fleet, project.relative(path), project.stacks_dir, write=False)
+    if stale.created or stale.updated:
+        raise FleetError(
+            project.stacks_dir,
+            [
+                Problem(
+                    name, "stack-out-of-date", "differs from the fleet; run `cellctl stacks sync`"
+                )
+                for name in stale.created + stale.updated
+            ],
+        )
+    workers = min(jobs or os.cpu_count() or 1, len(selected))
+    plans = []
+    with Progress(
+        TextColumn("planning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=render.err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("plan", total=len(selected))
+        for stack_plan in plan_stacks(project.root, selected, workers):
+            plans.append(stack_plan)
+            progress.advance(task)
+    render.plan_summary(plans)
+    total = sum(len(p["resources"]) for p in plans)
+    render.info(f"planned {total} resources in {len(plans)} cells of fleet '{fleet.name}'")
+    if out is not None:
+        out.write_text(plan_document(fleet.name, plans), encoding="utf-8")
+        render.info(f"wrote {out}")
+
+
+def _select(cells: list, wanted: list[str], fleet_file: Path) -> list[str]:
+    known = [c.id for c in cells]
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise FleetError(
+            fleet_file,
+            [
+                Problem(
+                    "cells",
+                    "unknown-cell",
+                    f"--cell {cell}: no such cell (cells: {', '.join(known)})",
+                )
+                for cell in unknown
+            ],
+        )
+    return [c for c in known if not wanted or c in wanted]

@@ -1,0 +1,46 @@
+"""Where the project lives: the folder with Pulumi.yaml, its fleet file and stack files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cells.problems import FleetError, Problem
+from cells.stamping import DEFAULT_FLEET_FILE
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @property
+    def stacks_dir(self) -> Path:
+        return self.root / "stacks"
+
+    def fleet_file(self, given: Path | None) -> Path:
+        return given if given is not None else self.root / DEFAULT_FLEET_FILE
+
+    def relative(self, path: Path) -> str:
+        """How stack files name the fleet file: relative to the project, as Pulumi runs there."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.resolve().as_posix()
+
+
+def find_project(start: Path | None = None) -> Project:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "Pulumi.yaml").is_file() and (folder / "__main__.py").is_file():
+            return Project(folder)
+    raise FleetError(
+        here,
+        [
+            Problem(
+                "",
+                "no-project",
+                "no Pulumi.yaml with __main__.py here or above; "
+                "run cellctl inside the flink-cells checkout",
+            )
+        ],
+    )

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+
+from cellctl.offline import plan_stacks
+from cells.loader import load_fleet
+from cells.model import Fleet
+from tests.helpers import EXAMPLE_FLEET, ROOT, PlannedStack
+
+
+@pytest.fixture(scope="session")
+def example_fleet() -> Fleet:
+    return load_fleet(EXAMPLE_FLEET)
+
+
+@pytest.fixture(scope="session")
+def example_plans(example_fleet: Fleet) -> dict[str, PlannedStack]:
+    """The whole example fleet planned once per test process, in-process, one stack at a time."""
+    plans = plan_stacks(ROOT, [c.id for c in example_fleet.cells], jobs=1)
+    return {p["stack"]: PlannedStack(p["stack"], p["outputs"], p["resources"]) for p in plans}
+
+
+EXAMPLE_CELLS = [c.id for c in load_fleet(EXAMPLE_FLEET).cells]
+
+
+@pytest.fixture(params=EXAMPLE_CELLS)
+def cell_plan(
+    request: pytest.FixtureRequest, example_plans: dict[str, PlannedStack]
+) -> PlannedStack:
+    """Each cell of the example fleet in turn."""
+    return example_plans[request.param]

@@ -42,9 +42,10 @@ def test_keys_rotate_and_the_replica_key_lives_in_the_dr_region(
         keys[f"{cell.id}-checkpoints-replica-key"]["region"]
         == example_fleet.region(cell.region).dr_partner
     )
-    assert cell_plan.outputs[outputs.REPLICA_KEY_ARN].split(":")[3] == cell_plan.outputs[
-        outputs.DR_REGION
-    ]
+    assert (
+        cell_plan.outputs[outputs.REPLICA_KEY_ARN].split(":")[3]
+        == cell_plan.outputs[outputs.DR_REGION]
+    )
     for key in keys.values():
         assert key["inputs"]["enableKeyRotation"] is True, key["urn"]
         assert key["protect"], key["urn"]
@@ -137,8 +138,9 @@ def test_replication_is_rtc_kms_aware_and_keeps_deletes_local(cell_plan: Planned
     assert rule["sourceSelectionCriteria"]["sseKmsEncryptedObjects"] == {"status": "Enabled"}
     destination = rule["destination"]
     assert destination["bucket"] == f"arn:aws:s3:::{replica['inputs']['bucket']}"
-    assert destination["encryptionConfiguration"]["replicaKmsKeyId"] == (
-        cell_plan.outputs[outputs.REPLICA_KEY_ARN]
+    assert (
+        destination["encryptionConfiguration"]["replicaKmsKeyId"]
+        == (cell_plan.outputs[outputs.REPLICA_KEY_ARN])
     )
     assert destination["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}
     assert destination["metrics"] == {"status": "Enabled", "eventThreshold": {"minutes": 15}}

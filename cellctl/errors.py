@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+import click
 import typer
 
 from cellctl import render
@@ -27,6 +28,8 @@ def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.ClickException):
+            raise
         except FleetError as error:
             render.fleet_error(error)
             raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -7,6 +7,7 @@ from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import get_project, get_stack
 
 from cellctl.offline.mocks import CellMocks
 
@@ -17,6 +18,7 @@ _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 _UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 AWS_PROVIDER = "pulumi:providers:aws"
+STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,17 @@ class RecordingMonitor(MockMonitor):
         self.stack_urn = ""
         self.stack_outputs: dict[str, Any] = {}
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """As the engine does: the parent's whole qualified type (the root stack's excluded)."""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != STACK_TYPE:
+                type_ = f"{qualified}${type_}"
+        return f"urn:pulumi:{get_stack()}::{get_project()}::{type_}::{name}"
+
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
-        if request.type == "pulumi:pulumi:Stack":
+        if request.type == STACK_TYPE:
             self.stack_urn = urn
             return super().RegisterResource(request)
         inputs = plain(json_format.MessageToDict(request.object))

@@ -38,7 +38,7 @@ def test_every_taggable_resource_carries_the_cell_tags(
         if not resource["type"].startswith("aws:") or not _taggable(resource["type"]):
             continue
         tags = resource["inputs"].get("tags", {})
-        assert CELL_TAGS <= set(tags), f"{resource['urn']} lacks {CELL_TAGS - set(tags)}"
+        assert set(tags) >= CELL_TAGS, f"{resource['urn']} lacks {CELL_TAGS - set(tags)}"
         assert (tags["fleet"], tags["region"], tags["cell"]) == ("payments", cell.region, cell.id)
         tagged += 1
     assert tagged >= 15

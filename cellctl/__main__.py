@@ -1,0 +1,3 @@
+from cellctl.main import run
+
+run()

@@ -21,12 +21,40 @@ def service_trust(service: str) -> Document:
 
 
 def to_json(doc: Document) -> pulumi.Output[str]:
-    """Serialize a document that may hold Outputs; keys sorted so plans are stable."""
-    return pulumi.Output.from_input(doc).apply(_dumps)
+    """Serialize a document holding Outputs with one Output.all over its leaves (not one Output
+    per nested value, which costs the runtime a task each); keys sorted so plans are stable."""
+    leaves: list[pulumi.Output[Any]] = []
+
+    def template(value: Any) -> Any:
+        if isinstance(value, pulumi.Output):
+            leaves.append(value)
+            return _Leaf(len(leaves) - 1)
+        if isinstance(value, dict):
+            return {key: template(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [template(item) for item in value]
+        return value
+
+    shape = template(doc)
+    return pulumi.Output.all(*leaves).apply(lambda values: _dumps(_fill(shape, values)))
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+class _Leaf(int):
+    """Marks where a resolved Output value goes in a document template."""
+
+
+def _fill(shape: Any, values: list[Any]) -> Any:
+    if isinstance(shape, _Leaf):
+        return values[shape]
+    if isinstance(shape, dict):
+        return {key: _fill(item, values) for key, item in shape.items()}
+    if isinstance(shape, list):
+        return [_fill(item, values) for item in shape]
+    return shape
 
 
 def cell_key_policy(account_id: pulumi.Input[str], region: str) -> Document:

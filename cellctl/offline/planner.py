@@ -6,7 +6,7 @@ import json
 import logging
 import runpy
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -85,19 +85,33 @@ def _plan_in_worker(project_dir: str, stack: str) -> dict[str, Any] | str:
 
 
 def plan_stacks(project_dir: Path, stacks: list[str], jobs: int) -> Iterator[dict[str, Any]]:
-    """Plan stacks, in `jobs` processes when more than one; yields each plan as it completes."""
+    """Plan stacks on `jobs` processes, this one included; yields each plan as it completes."""
     if jobs <= 1:
         for stack in stacks:
             yield plan_stack(project_dir, stack).to_json()
         return
-    # Each stack needs a fresh Pulumi runtime; spawned workers share no runtime state.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_plan_in_worker, str(project_dir), stack) for stack in stacks]
-        for future in as_completed(futures):
-            result = future.result()
-            if isinstance(result, str):
-                raise PlanError(result)
-            yield result
+    # Each stack needs a fresh Pulumi runtime: spawned workers share no runtime state. This process
+    # plans too, taking stacks from the back of the queue that the workers take from the front.
+    with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=get_context("spawn")) as pool:
+        queued = [(pool.submit(_plan_in_worker, str(project_dir), s), s) for s in stacks]
+        delivered: set[Future[dict[str, Any] | str]] = set()
+        for future, stack in reversed(queued):
+            if future.cancel():
+                yield plan_stack(project_dir, stack).to_json()
+            for done in [f for f, _ in queued if f.done() and not f.cancelled()]:
+                if done not in delivered:
+                    delivered.add(done)
+                    yield _worker_result(done)
+        remaining = [f for f, _ in queued if not f.cancelled() and f not in delivered]
+        for future in as_completed(remaining):
+            yield _worker_result(future)
+
+
+def _worker_result(future: Future[dict[str, Any] | str]) -> dict[str, Any]:
+    result = future.result()
+    if isinstance(result, str):
+        raise PlanError(result)
+    return result
 
 
 def plan_document(fleet: str, plans: list[dict[str, Any]]) -> str:

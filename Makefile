@@ -24,6 +24,7 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/cellctl stacks sync --check
+	$(BIN)/cellctl shard --check > /dev/null
 	$(BIN)/python -m pytest -n 2
 
 bench: $(STAMP)

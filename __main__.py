@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pulumi
 
-from cells import FleetError, cell_spec, load_fleet, place
+from cells import FleetError, cell_spec, load_fleet, load_placement
 from cells.stamping import CELL_CONFIG, DEFAULT_FLEET_FILE, FLEET_FILE_CONFIG
 from components import FlinkCell
 
@@ -13,7 +13,8 @@ cell_id = config.require(CELL_CONFIG)
 fleet_file = Path(__file__).parent / (config.get(FLEET_FILE_CONFIG) or DEFAULT_FLEET_FILE)
 try:
     fleet = load_fleet(fleet_file)
-    spec = cell_spec(fleet, place(fleet), cell_id, fleet_file)
+    # The committed lock, never a fresh computation: `pulumi up` must not re-shuffle tenants.
+    spec = cell_spec(fleet, load_placement(fleet, fleet_file), cell_id, fleet_file)
 except FleetError as error:
     raise pulumi.RunError(str(error)) from None
 

@@ -6,6 +6,7 @@ import typer
 
 from cellctl.commands import stacks
 from cellctl.commands.plan import plan
+from cellctl.commands.shard import shard
 from cellctl.commands.validate import validate
 
 app = typer.Typer(
@@ -14,9 +15,10 @@ app = typer.Typer(
     add_completion=False,
     # Tracebacks would print locals, and fleet files hold account and network ids.
     pretty_exceptions_show_locals=False,
-    help="Validate the fleet, stamp one stack per cell, and plan cells offline.",
+    help="Validate the fleet, place tenants, stamp one stack per cell, plan cells offline.",
 )
 app.command("validate")(validate)
+app.command("shard")(shard)
 app.command("plan")(plan)
 app.add_typer(stacks.app, name="stacks")
 

@@ -8,6 +8,15 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from cells.model import Fleet
+from cells.placement import Move, Placement, PlacementResult
+from cells.placement.report import (
+    cell_loads,
+    max_over_mean,
+    movement,
+    overlap_distribution,
+    worst_cell,
+)
 from cells.problems import FleetError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -61,3 +70,108 @@ def plan_summary(plans: Sequence[dict[str, Any]]) -> None:
             str(sum(r["type"] == "aws:msk/topic:Topic" for r in resources)),
         )
     out.print(table)
+
+
+def placement_tables(fleet: Fleet, placement: Placement) -> None:
+    """Per region: tenants x cells (jobs in the cell, `+` member without jobs), then load."""
+    loads = {load.cell: load for load in cell_loads(fleet, placement)}
+    for region in fleet.regions:
+        cells = [c.id for c in fleet.cells_in(region.name)]
+        tenants = [t for t in fleet.tenants if t.home_region == region.name]
+        rows = []
+        for tenant in tenants:
+            shard = placement.shards.get(tenant.id, ())
+            row = [tenant.id, str(tenant.shard_size)]
+            for cell in cells:
+                jobs = sum(
+                    1 for (t, _), c in placement.jobs.items() if t == tenant.id and c == cell
+                )
+                row.append(
+                    f"{jobs} job{'s' if jobs != 1 else ''}"
+                    if jobs
+                    else "+"
+                    if cell in shard
+                    else ""
+                )
+            rows.append(row)
+        rows.append(["capacity used", ""] + [f"{loads[c].used}/{loads[c].capacity}" for c in cells])
+        rows.append(["state", ""] + [loads[c].state for c in cells])
+        info(f"\n{region.name}: max/mean load {max_over_mean([loads[c] for c in cells]):.2f}")
+        info(text_table(["tenant", "k", *cells], rows))
+
+
+def moves(changes: Sequence[Move]) -> None:
+    if not changes:
+        info("\nno placement changes")
+        return
+    info(f"\n{len(changes)} placement change(s):")
+    for change in changes:
+        info(f"  {change.describe()}")
+
+
+def placement_report(fleet: Fleet, previous: Placement | None, placement: Placement) -> None:
+    loads = cell_loads(fleet, placement)
+    info("\nreport")
+    for region in fleet.regions:
+        region_loads = [load for load in loads if load.region == region.name]
+        if not region_loads:
+            continue
+        info(
+            f"  {region.name}: max/mean load {max_over_mean(region_loads):.2f} over "
+            f"{sum(load.state == 'active' for load in region_loads)} active cells"
+        )
+        distribution = overlap_distribution(fleet, placement, region.name)
+        if distribution.pairs:
+            overlaps = sorted(set(distribution.observed) | set(distribution.expected))
+            info(
+                f"    pairwise shard overlap over {distribution.pairs} tenant pairs "
+                "(observed vs hypergeometric expectation):"
+            )
+            for o in overlaps:
+                info(
+                    f"      {o} shared: {distribution.observed.get(o, 0.0):6.1%} vs "
+                    f"{distribution.expected.get(o, 0.0):6.1%}"
+                )
+        worst = worst_cell(fleet, placement, region.name)
+        if worst is not None:
+            exposed = ", ".join(worst.exposed) or "none"
+            info(
+                f"    worst cell to lose: {worst.cell} ({worst.tenants} tenants); tenants losing "
+                f"more than half their shard: {exposed}"
+            )
+    moved = movement(previous, placement)
+    info(
+        f"  movement against the previous lock: {moved.tenants_moved}/{moved.tenants} tenants, "
+        f"{moved.jobs_moved}/{moved.jobs} jobs"
+    )
+
+
+def placement_json(
+    fleet: Fleet, previous: Placement | None, result: PlacementResult
+) -> dict[str, Any]:
+    placement = result.placement
+    loads = cell_loads(fleet, placement)
+    moved = movement(previous, placement)
+    regions = {}
+    for region in fleet.regions:
+        region_loads = [load for load in loads if load.region == region.name]
+        distribution = overlap_distribution(fleet, placement, region.name)
+        worst = worst_cell(fleet, placement, region.name)
+        regions[region.name] = {
+            "maxOverMeanLoad": round(max_over_mean(region_loads), 4) if region_loads else None,
+            "overlapObserved": {str(k): v for k, v in sorted(distribution.observed.items())},
+            "overlapExpected": {str(k): v for k, v in sorted(distribution.expected.items())},
+            "worstCell": worst.cell if worst else None,
+            "exposedTenants": worst.exposed if worst else [],
+        }
+    return {
+        "shards": {t: list(s) for t, s in sorted(placement.shards.items())},
+        "jobs": {f"{t}/{j}": c for (t, j), c in sorted(placement.jobs.items())},
+        "cells": {
+            load.cell: {"used": load.used, "capacity": load.capacity, "tenants": load.tenants}
+            for load in loads
+        },
+        "regions": regions,
+        "moves": [m.describe() for m in result.moves],
+        "movement": {"tenantsMoved": moved.tenants_moved, "jobsMoved": moved.jobs_moved},
+    }

@@ -2,7 +2,7 @@
 
 from cells.loader import load_fleet
 from cells.model import Fleet
-from cells.placement import Placement, place
+from cells.placement import Placement, load_placement, place
 from cells.problems import FleetError, Problem
 from cells.spec import CellSpec
 from cells.stamping import cell_spec
@@ -15,5 +15,6 @@ __all__ = [
     "Problem",
     "cell_spec",
     "load_fleet",
+    "load_placement",
     "place",
 ]

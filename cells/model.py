@@ -127,6 +127,8 @@ class FleetSettings(Strict):
     production: bool = True
     noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
     kubernetes_version: KubernetesVersion = "1.33"
+    # No two tenants' shards in a region share more than this many cells (None: no bound).
+    max_overlap: int | None = Field(default=None, ge=1, le=16)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
 
 

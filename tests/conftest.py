@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from cellctl.offline import plan_stacks
@@ -29,3 +32,15 @@ def cell_plan(
 ) -> PlannedStack:
     """Each cell of the example fleet in turn."""
     return example_plans[request.param]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project (program, fleet file, lock; no stack files) as the working folder."""
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "cells").mkdir()
+    for name in ("fleet.yaml", "fleet.lock.yaml"):
+        shutil.copy(ROOT / "cells" / name, tmp_path / "cells" / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

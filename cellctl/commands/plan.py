@@ -14,6 +14,7 @@ from cellctl.errors import reports_user_errors
 from cellctl.offline import plan_document, plan_stacks
 from cellctl.project import find_project
 from cells.loader import load_fleet
+from cells.placement import load_placement
 from cells.problems import FleetError, Problem
 from cells.stamping import sync_stacks
 
@@ -33,6 +34,7 @@ def plan(
     project = find_project()
     path = project.fleet_file(fleet_file)
     fleet = load_fleet(path)
+    load_placement(fleet, path)  # a stale lock is reported here, before any program runs
     selected = _select(fleet.cells, cells or [], path)
     stale = sync_stacks(fleet, project.relative(path), project.stacks_dir, write=False)
     if stale.created or stale.updated:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from cells.model import Fleet
-from cells.placement import place
+from cells.placement import load_placement
 from components import outputs
-from tests.helpers import PlannedStack
+from tests.helpers import EXAMPLE_FLEET, PlannedStack
 
 CLUSTER = "aws:msk/cluster:Cluster"
 TOPIC = "aws:msk/topic:Topic"
@@ -67,7 +67,7 @@ def test_broker_configuration_is_durable(cell_plan: PlannedStack, example_fleet:
 def test_topics_are_exactly_those_of_the_tenants_placed_here(
     cell_plan: PlannedStack, example_fleet: Fleet
 ) -> None:
-    placement = place(example_fleet)
+    placement = load_placement(example_fleet, EXAMPLE_FLEET)
     expected = {
         f"{tenant.id}.{topic.name}": topic
         for tenant in example_fleet.tenants

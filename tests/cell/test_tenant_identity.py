@@ -7,10 +7,10 @@ from hypothesis import strategies as st
 
 from cells.aws_names import tenant_names
 from cells.model import Fleet
-from cells.placement import place
+from cells.placement import load_placement
 from components import outputs
 from components.tenant_identity import checkpoint_prefix
-from tests.helpers import PlannedStack, allowed, document, iam_matches
+from tests.helpers import EXAMPLE_FLEET, PlannedStack, allowed, document, iam_matches
 
 tenant_ids = st.from_regex(r"[a-z][a-z0-9-]{0,22}[a-z0-9]", fullmatch=True)
 
@@ -33,7 +33,7 @@ def _roles(plan: PlannedStack) -> dict[str, tuple[dict, dict]]:
 def test_one_role_per_tenant_placed_in_the_cell(
     cell_plan: PlannedStack, example_fleet: Fleet
 ) -> None:
-    placement = place(example_fleet)
+    placement = load_placement(example_fleet, EXAMPLE_FLEET)
     roles = _roles(cell_plan)
     assert set(roles) == set(placement.tenants_in(cell_plan.stack))
     assert set(cell_plan.outputs[outputs.TENANT_ROLE_ARNS]) == set(roles)

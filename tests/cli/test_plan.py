@@ -80,14 +80,7 @@ def test_unknown_cell_is_a_clear_error() -> None:
     assert "unknown-cell" in result.stderr and "--cell use1-z: no such cell" in result.stderr
 
 
-def test_stale_stack_files_stop_the_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (project / name).write_text((ROOT / name).read_text())
-    (project / "cells").mkdir()
-    (project / "cells" / "fleet.yaml").write_text((ROOT / "cells" / "fleet.yaml").read_text())
-    monkeypatch.chdir(project)
+def test_stale_stack_files_stop_the_plan(project: Path) -> None:
     result = CliRunner().invoke(app, ["plan", "--cell", "use1-a"])
     assert result.exit_code == 2
     assert "stack-out-of-date" in result.stderr and "cellctl stacks sync" in result.stderr

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
 import yaml
 from typer.testing import CliRunner
 
 from cellctl.main import app
 from tests.helpers import ROOT, example_fleet_data, write_fleet
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    (tmp_path / "cells").mkdir()
-    shutil.copy(ROOT / "cells" / "fleet.yaml", tmp_path / "cells" / "fleet.yaml")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _run(*args: str):

@@ -100,7 +100,7 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
      "regions.0.network", "missing", "required field is missing"),
     ("min ISR not below RF", _set("tenants.2.topics.0.min_insync_replicas", 3),
      "tenants.2.topics.0.min_insync_replicas", "topic-min-isr", "below replication_factor"),
-    ("RF above broker count", _set("tenants.2.topics.0.replication_factor", 5),
+    ("RF above broker count", _set("tenants.2.topics.0.replication_factor", 7),
      "tenants.2.topics.0.replication_factor", "topic-rf-exceeds-brokers", "3 brokers"),
     ("durability config overridden",
      _set("tenants.2.topics.0.configs", {"unclean.leader.election.enable": "true"}),

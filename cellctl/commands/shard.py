@@ -1,0 +1,111 @@
+"""`cellctl shard`: place tenants by shuffle sharding and keep the placement lock."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cellctl import render
+from cellctl.errors import EXIT_FINDINGS, reports_user_errors
+from cellctl.project import find_project
+from cells.loader import load_fleet
+from cells.model import CellState, Fleet
+from cells.placement import (
+    Placement,
+    PlacementError,
+    lock_path,
+    place,
+    read_lock,
+    render_lock,
+)
+from cells.placement.report import cell_loads, movement
+from cells.problems import FleetError, Problem
+
+
+@reports_user_errors
+def shard(
+    rebalance: Annotated[
+        bool, typer.Option("--rebalance", help="Recompute every shard and balance load.")
+    ] = False,
+    drain: Annotated[
+        str | None, typer.Option("--drain", metavar="CELL", help="Move every tenant off CELL.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if the lock is out of date.")
+    ] = False,
+    report: Annotated[bool, typer.Option("--report", help="Print load, overlap, risk.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="Fleet file.")] = None,
+) -> None:
+    """Place new tenants and jobs, keeping every existing assignment; update the lock file."""
+    if rebalance and drain:
+        raise FleetError(
+            Path("cellctl"),
+            [Problem("--drain", "usage", "--rebalance and --drain are separate steps")],
+        )
+    project = find_project()
+    path = project.fleet_file(fleet_file)
+    fleet = load_fleet(path)
+    lock_file = lock_path(path)
+    previous = read_lock(lock_file) if lock_file.exists() else None
+    if drain is not None:
+        _check_drainable(fleet, previous, drain, path)
+    try:
+        result = place(fleet, previous, rebalance=rebalance, drain=drain)
+    except PlacementError as error:
+        raise FleetError(path, error.problems) from None
+    text = render_lock(fleet, result.placement)
+    current = lock_file.read_text(encoding="utf-8") if lock_file.exists() else None
+    if as_json:
+        render.info(json.dumps(render.placement_json(fleet, previous, result), indent=2))
+    else:
+        render.placement_tables(fleet, result.placement)
+        render.moves(result.moves)
+        if report:
+            render.placement_report(fleet, previous, result.placement)
+    relative = project.relative(lock_file)
+    if check:
+        if current != text:
+            render.failure(f"{relative} is out of date with the fleet; run `cellctl shard`")
+            raise typer.Exit(EXIT_FINDINGS)
+        render.info(f"{relative} is up to date")
+        return
+    if current != text:
+        lock_file.write_text(text, encoding="utf-8")
+        moved = movement(previous, result.placement)
+        render.info(
+            f"wrote {relative}: {moved.tenants_moved} tenant shard(s) and "
+            f"{moved.jobs_moved} job(s) moved; commit it with the fleet file"
+        )
+    else:
+        render.info(f"{relative} is up to date")
+    if not as_json and any(
+        load.used > load.capacity for load in cell_loads(fleet, result.placement)
+    ):
+        render.warning("a cell holds more than its capacity: run `cellctl shard --rebalance`")
+
+
+def _check_drainable(
+    fleet: Fleet, previous: Placement | None, cell_id: str, fleet_file: Path
+) -> None:
+    cell = fleet.cell(cell_id)
+    in_lock = previous is not None and any(cell_id in s for s in previous.shards.values())
+    if cell is None and not in_lock:
+        raise FleetError(
+            fleet_file, [Problem("cells", "unknown-cell", f"--drain {cell_id}: no such cell")]
+        )
+    if cell is not None and cell.state == CellState.ACTIVE:
+        raise FleetError(
+            fleet_file,
+            [
+                Problem(
+                    "cells",
+                    "drain-active-cell",
+                    f"cell '{cell_id}' is active: set `state: draining` for it in the fleet "
+                    "file first, so that no new tenant lands there, then drain it",
+                )
+            ],
+        )

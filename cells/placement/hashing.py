@@ -1,0 +1,69 @@
+"""The pure math of rendezvous (highest-random-weight) hashing, stable across processes.
+
+Ids become 64-bit integers through BLAKE2b (never Python's salted hash()); a tenant's weight for a
+cell is splitmix64's finalizer over the tenant id xor the mixed cell id. `weights` computes the
+same numbers as `weight` for whole matrices at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+MASK64 = (1 << 64) - 1
+_M1 = 0xBF58476D1CE4E5B9
+_M2 = 0x94D049BB133111EB
+
+
+def stable_id(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def mix64(z: int) -> int:
+    z &= MASK64
+    z = ((z ^ (z >> 30)) * _M1) & MASK64
+    z = ((z ^ (z >> 27)) * _M2) & MASK64
+    return z ^ (z >> 31)
+
+
+def weight(tenant: str, cell: str) -> int:
+    """The rendezvous weight of `cell` for `tenant`: higher ranks first."""
+    return mix64(stable_id(tenant) ^ mix64(stable_id(cell)))
+
+
+def ranked(tenant: str, cells: list[str]) -> list[str]:
+    """Cells in the tenant's order of preference (ties, never seen in practice, by id)."""
+    return sorted(cells, key=lambda cell: (-weight(tenant, cell), cell))
+
+
+def _mix64_array(z: np.ndarray) -> np.ndarray:
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
+    return z ^ (z >> np.uint64(31))
+
+
+def weights(tenants: list[str], cells: list[str]) -> np.ndarray:
+    """weights[i, j] == weight(tenants[i], cells[j]), as uint64."""
+    tenant_ids = np.array([stable_id(t) for t in tenants], dtype=np.uint64)
+    cell_ids = _mix64_array(np.array([stable_id(c) for c in cells], dtype=np.uint64))
+    return _mix64_array(tenant_ids[:, None] ^ cell_ids[None, :])
+
+
+def top_ranked(
+    tenants: list[str], cells: list[str], count: int, chunk: int = 2048
+) -> list[list[str]]:
+    """For each tenant, its `count` most preferred cells, best first."""
+    count = min(count, len(cells))
+    result: list[list[str]] = []
+    for start in range(0, len(tenants), chunk):
+        block = weights(tenants[start : start + chunk], cells)
+        if count < len(cells):
+            top = np.argpartition(block, len(cells) - count, axis=1)[:, len(cells) - count :]
+        else:
+            top = np.tile(np.arange(len(cells)), (len(block), 1))
+        picked = np.take_along_axis(block, top, axis=1)
+        order = np.argsort(picked, axis=1, kind="stable")[:, ::-1]
+        best = np.take_along_axis(top, order, axis=1)
+        result.extend([cells[j] for j in row] for row in best.tolist())
+    return result

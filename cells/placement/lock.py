@@ -1,0 +1,188 @@
+"""The placement lock file: the committed record of where every tenant and job lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cells.model import Fleet
+from cells.placement.model import Placement
+from cells.problems import FleetError, Problem
+from cells.yaml_source import line_of, read_yaml
+
+LOCK_VERSION = 1
+HEADER = (
+    "# Placement lock, written by `cellctl shard`: commit it with the fleet file.\n"
+    "# `pulumi up` reads it and never re-shuffles; change it only through `cellctl shard`.\n"
+)
+
+
+class _LockTenant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cells: list[str] = Field(min_length=1)
+    jobs: dict[str, str] = Field(default_factory=dict)
+
+
+class _LockFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int
+    fleet: str
+    tenants: dict[str, _LockTenant] = Field(default_factory=dict)
+
+
+def lock_path(fleet_file: Path) -> Path:
+    """cells/fleet.yaml -> cells/fleet.lock.yaml"""
+    return fleet_file.with_name(f"{fleet_file.stem}.lock{fleet_file.suffix or '.yaml'}")
+
+
+def render_lock(fleet: Fleet, placement: Placement) -> str:
+    tenants = {
+        tenant: {
+            "cells": list(shard),
+            "jobs": {
+                job: cell
+                for (owner, job), cell in sorted(placement.jobs.items())
+                if owner == tenant
+            },
+        }
+        for tenant, shard in sorted(placement.shards.items())
+    }
+    body = {"version": LOCK_VERSION, "fleet": fleet.name, "tenants": tenants}
+    return HEADER + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=100)
+
+
+def read_lock(file: Path) -> Placement:
+    data, lines = read_yaml(file)
+    try:
+        lock = _LockFile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            location = ".".join(str(p) for p in error["loc"])
+            problems.append(
+                Problem(
+                    location,
+                    "lock-malformed",
+                    f"{error['msg']}; regenerate with `cellctl shard`",
+                    line_of(lines, location),
+                )
+            )
+        raise FleetError(file, problems) from None
+    if lock.version != LOCK_VERSION:
+        raise FleetError(
+            file,
+            [
+                Problem(
+                    "version",
+                    "lock-version",
+                    f"lock version {lock.version} is not "
+                    f"{LOCK_VERSION}; regenerate with `cellctl shard`",
+                )
+            ],
+        )
+    return Placement(
+        shards={t: tuple(entry.cells) for t, entry in lock.tenants.items()},
+        jobs={(t, j): c for t, entry in lock.tenants.items() for j, c in entry.jobs.items()},
+    )
+
+
+def disagreements(fleet: Fleet, placement: Placement) -> list[Problem]:
+    """Where the lock no longer describes the fleet; each names the command that fixes it."""
+    problems: list[Problem] = []
+    update = "run `cellctl shard` and commit the lock file"
+    for tenant_id in sorted(set(placement.shards) - {t.id for t in fleet.tenants}):
+        problems.append(
+            Problem(
+                f"tenants.{tenant_id}",
+                "lock-extra-tenant",
+                f"tenant '{tenant_id}' is in the lock but not in the fleet: {update}",
+            )
+        )
+    for tenant in fleet.tenants:
+        where = f"tenants.{tenant.id}"
+        shard = placement.shards.get(tenant.id)
+        if shard is None:
+            problems.append(
+                Problem(
+                    where, "lock-missing-tenant", f"tenant '{tenant.id}' has no placement: {update}"
+                )
+            )
+            continue
+        removed = [c for c in shard if fleet.cell(c) is None]
+        if removed:
+            problems.append(
+                Problem(
+                    where,
+                    "lock-cell-removed",
+                    f"tenant '{tenant.id}' is placed on {', '.join(removed)}, which the fleet "
+                    f"no longer has: run `cellctl shard --drain {removed[0]}`",
+                )
+            )
+            continue
+        if any(fleet.cell(c).region != tenant.home_region for c in shard):  # type: ignore[union-attr]
+            problems.append(
+                Problem(
+                    where,
+                    "lock-wrong-region",
+                    f"tenant '{tenant.id}' has moved to {tenant.home_region}: {update}",
+                )
+            )
+        if len(shard) != tenant.shard_size:
+            problems.append(
+                Problem(
+                    where,
+                    "lock-shard-size",
+                    f"tenant '{tenant.id}' has {len(shard)} cells, shard_size is "
+                    f"{tenant.shard_size}: {update}",
+                )
+            )
+        if tenant.pinned_cells is not None and set(tenant.pinned_cells) != set(shard):
+            problems.append(
+                Problem(where, "lock-pins", f"tenant '{tenant.id}' pins other cells: {update}")
+            )
+        declared = {j.id for j in tenant.jobs}
+        placed = {j for (t, j) in placement.jobs if t == tenant.id}
+        for job in sorted(declared - placed):
+            problems.append(
+                Problem(
+                    f"{where}.jobs.{job}",
+                    "lock-missing-job",
+                    f"job '{tenant.id}/{job}' has no cell: {update}",
+                )
+            )
+        for job in sorted(placed - declared):
+            problems.append(
+                Problem(
+                    f"{where}.jobs.{job}",
+                    "lock-extra-job",
+                    f"job '{tenant.id}/{job}' is in the lock but not the fleet: {update}",
+                )
+            )
+        for job in sorted(declared & placed):
+            if placement.jobs[(tenant.id, job)] not in shard:
+                problems.append(
+                    Problem(
+                        f"{where}.jobs.{job}",
+                        "lock-job-outside-shard",
+                        f"job '{tenant.id}/{job}' runs outside its tenant's shard: "
+                        "run `cellctl shard --rebalance`",
+                    )
+                )
+    return problems
+
+
+def load_placement(fleet: Fleet, fleet_file: Path) -> Placement:
+    """The locked placement, checked against the fleet; what the Pulumi program builds from."""
+    file = lock_path(fleet_file)
+    if not file.exists():
+        raise FleetError(
+            file,
+            [Problem("", "lock-missing", "no placement lock: run `cellctl shard` and commit it")],
+        )
+    placement = read_lock(file)
+    problems = disagreements(fleet, placement)
+    if problems:
+        raise FleetError(file, problems)
+    return placement

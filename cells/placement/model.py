@@ -1,0 +1,53 @@
+"""What placement decides: each tenant's shard of cells, each job's cell, and what moved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from cells.problems import Problem
+
+JobKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """shards: tenant -> cells (most preferred first); jobs: (tenant, job) -> cell."""
+
+    shards: Mapping[str, tuple[str, ...]]
+    jobs: Mapping[JobKey, str]
+
+    def tenants_in(self, cell: str) -> list[str]:
+        return sorted(t for t, shard in self.shards.items() if cell in shard)
+
+    def jobs_in(self, cell: str) -> list[JobKey]:
+        return sorted(key for key, placed in self.jobs.items() if placed == cell)
+
+
+@dataclass(frozen=True)
+class Move:
+    """One change against the previous placement: a shard member or a job's cell, and why."""
+
+    tenant: str
+    job: str | None
+    before: str | None
+    after: str | None
+    reason: str
+
+    def describe(self) -> str:
+        what = f"{self.tenant}/{self.job}" if self.job else f"{self.tenant} shard"
+        return f"{what}: {self.before or '-'} -> {self.after or '-'} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class PlacementResult:
+    placement: Placement
+    moves: list[Move] = field(default_factory=list)
+
+
+class PlacementError(Exception):
+    """A placement that cannot be made; each problem names the tenant and what would fix it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems))

@@ -1,0 +1,491 @@
+"""Shuffle sharding: tenants -> k cells of their home region, jobs -> one cell of the shard.
+
+Guarantees, each with a test of the same name in tests/placement/:
+- determinism: the same fleet gives the same placement in every process (stable ids, no hash());
+- stability: from scratch, adding a cell changes at most one member of any shard (rendezvous
+  hashing), and about k/(N+1) of the region's tenants; removing or draining a cell changes only
+  the shards that held it, each by one member;
+- consistency on shard size: growing k gives a superset of the shard, shrinking a subset;
+- capacity: the jobs in a cell never need more capacity units than the cell has;
+- isolation: with max_overlap m, no two shards of a region share more than m cells;
+- spread: a tenant with two or more jobs and k >= 2 keeps jobs in at least two cells;
+- stickiness: given the previous placement, only what is new is placed; moving anything else
+  takes `rebalance` or `drain`.
+Capacity and max_overlap can make a cell skip its turn in a tenant's preference order; stability
+holds exactly when neither constraint binds.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from cells.model import CellState, Fleet, Tenant
+from cells.placement.hashing import ranked, stable_id, top_ranked
+from cells.placement.model import JobKey, Move, Placement, PlacementError, PlacementResult
+from cells.problems import Problem
+
+# The balance pass stops once the region's max/mean utilisation is at most this.
+BALANCE_TARGET = 1.05
+# Regions with at most this many jobs to place try this many job orders and keep the best.
+MULTI_START_MAX_JOBS = 400
+MULTI_START_ORDERS = 24
+# The balance pass moves jobs out of this many of the most utilised cells at a time.
+BALANCE_SOURCES = 8
+# How many preferred cells to rank at once; a tenant needing more falls back to a full ranking.
+RANK_DEPTH_EXTRA = 4
+# Bounded search when greedy shard choice meets the overlap bound.
+SEARCH_LIMIT = 20_000
+
+
+def place(
+    fleet: Fleet,
+    previous: Placement | None = None,
+    *,
+    rebalance: bool = False,
+    drain: str | None = None,
+) -> PlacementResult:
+    """Place every tenant and job of the fleet.
+
+    previous: the lock file's placement; its assignments are kept unless asked otherwise.
+    rebalance: recompute every shard from scratch (jobs stay where their cell remains in the
+        shard) and balance load. drain: move every tenant and job off this cell.
+    """
+    if rebalance and drain:
+        raise ValueError("rebalance and drain are separate operations")
+    shards: dict[str, tuple[str, ...]] = {}
+    jobs: dict[JobKey, str] = {}
+    problems: list[Problem] = []
+    for region in fleet.regions:
+        placer = _RegionPlacer(fleet, region.name, previous, rebalance, drain)
+        try:
+            placer.run()
+        except PlacementError as error:
+            problems += error.problems
+            continue
+        shards.update(placer.shards)
+        jobs.update(placer.jobs)
+    if problems:
+        raise PlacementError(problems)
+    placement = Placement(shards=shards, jobs=jobs)
+    return PlacementResult(placement, _moves(fleet, previous, placement, rebalance, drain))
+
+
+@dataclass
+class _RegionPlacer:
+    fleet: Fleet
+    region: str
+    previous: Placement | None
+    rebalance: bool
+    drain: str | None
+    shards: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    jobs: dict[JobKey, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        fleet = self.fleet
+        self.cells = [c.id for c in fleet.cells_in(self.region)]
+        self.active = [
+            c.id
+            for c in fleet.cells_in(self.region)
+            if c.state == CellState.ACTIVE and c.id != self.drain
+        ]
+        self.capacity = {
+            c.id: fleet.sizes[c.size].capacity_units for c in fleet.cells_in(self.region)
+        }
+        self.tenants = [t for t in fleet.tenants if t.home_region == self.region]
+        self.by_id = {t.id: t for t in self.tenants}
+        self.index = {t.id: i for i, t in enumerate(fleet.tenants)}
+        self.max_overlap = fleet.fleet.max_overlap
+        self.used_subsets: dict[frozenset[str], str] = {}
+        self.share: dict[str, float] = defaultdict(float)
+        self.load: dict[str, int] = defaultdict(int)
+
+    # -- shards ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        if not self.tenants:
+            return
+        kept, fresh = self._kept_shards()
+        for tenant_id, shard in kept.items():
+            self._register(self.by_id[tenant_id], shard)
+        order = sorted((self.by_id[t] for t in fresh), key=lambda t: (stable_id(t.id), t.id))
+        depth = max((t.shard_size for t in order), default=0) + RANK_DEPTH_EXTRA
+        preferences = top_ranked([t.id for t in order], self.active, depth) if order else []
+        for tenant, preferred in zip(order, preferences, strict=True):
+            start = fresh[tenant.id]
+            self._register(tenant, self._choose(tenant, start, preferred))
+        self._place_jobs()
+
+    def _kept_shards(self) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+        """Split tenants into shards fixed already (pins, the lock) and shards to (re)choose,
+        the latter with the members they must keep."""
+        kept: dict[str, tuple[str, ...]] = {}
+        fresh: dict[str, tuple[str, ...]] = {}
+        for tenant in self.tenants:
+            before = self._previous_shard(tenant)
+            if tenant.pinned_cells is not None:
+                if self.drain in tenant.pinned_cells:
+                    raise PlacementError(
+                        [
+                            Problem(
+                                f"tenants.{self.index[tenant.id]}.pinned_cells",
+                                "drain-pinned",
+                                f"tenant '{tenant.id}' pins {self.drain}: pin another cell "
+                                "before draining it",
+                            )
+                        ]
+                    )
+                kept[tenant.id] = tuple(tenant.pinned_cells)
+            elif before is None or self.rebalance:
+                fresh[tenant.id] = ()
+            elif self.drain in before:
+                fresh[tenant.id] = tuple(c for c in before if c != self.drain)
+            elif len(before) < tenant.shard_size:
+                fresh[tenant.id] = before
+            elif len(before) > tenant.shard_size:
+                by_rank = ranked(tenant.id, list(before))
+                keep = set(by_rank[: tenant.shard_size])
+                kept[tenant.id] = tuple(c for c in before if c in keep)
+            else:
+                kept[tenant.id] = before
+        return kept, fresh
+
+    def _previous_shard(self, tenant: Tenant) -> tuple[str, ...] | None:
+        if self.previous is None or tenant.id not in self.previous.shards:
+            return None
+        before = self.previous.shards[tenant.id]
+        # A home region that changed starts afresh; cells gone from the fleet are drained first.
+        if not all(c in self.cells or c == self.drain for c in before):
+            missing = [c for c in before if c not in self.cells]
+            if all(self.fleet.cell(c) is None for c in missing):
+                raise PlacementError(
+                    [
+                        Problem(
+                            f"tenants.{self.index[tenant.id]}",
+                            "lock-cell-removed",
+                            f"tenant '{tenant.id}' is placed on {', '.join(missing)}, which the "
+                            f"fleet no longer has: run `cellctl shard --drain {missing[0]}` to "
+                            "move it off (the cell's stack keeps its resources until destroyed)",
+                        )
+                    ]
+                )
+            return None
+        return before
+
+    def _choose(
+        self, tenant: Tenant, start: tuple[str, ...], preferred: list[str]
+    ) -> tuple[str, ...]:
+        k = tenant.shard_size
+        share = self._tenant_units(tenant) / k
+        candidates = [c for c in preferred if c not in start]
+        shard = list(start)
+        for cell in candidates:
+            if len(shard) == k:
+                break
+            if self._fits(cell, share) and self._overlap_ok(shard, cell):
+                shard.append(cell)
+        if len(shard) < k and len(preferred) < len(self.active):
+            return self._choose(tenant, start, ranked(tenant.id, self.active))
+        if len(shard) < k:
+            shard = self._search(tenant, list(start), [c for c in preferred if c not in start])
+        return tuple(shard)
+
+    def _search(self, tenant: Tenant, start: list[str], candidates: list[str]) -> list[str]:
+        """Depth-first over candidates in preference order, for when greedy choice dead-ends."""
+        k = tenant.shard_size
+        share = self._tenant_units(tenant) / k
+        budget = [SEARCH_LIMIT]
+
+        def extend(shard: list[str], offset: int) -> list[str] | None:
+            if len(shard) == k:
+                return shard
+            for i in range(offset, len(candidates)):
+                budget[0] -= 1
+                if budget[0] < 0:
+                    return None
+                cell = candidates[i]
+                if self._fits(cell, share) and self._overlap_ok(shard, cell):
+                    found = extend([*shard, cell], i + 1)
+                    if found:
+                        return found
+            return None
+
+        found = extend(start, 0)
+        if found is None:
+            raise PlacementError([self._infeasible(tenant)])
+        return found
+
+    def _infeasible(self, tenant: Tenant) -> Problem:
+        reasons = []
+        if len(self.active) < tenant.shard_size:
+            reasons.append(f"only {len(self.active)} active cells")
+        if self.max_overlap is not None:
+            reasons.append(f"max_overlap {self.max_overlap} is exhausted")
+        if not reasons or any(self.share[c] > 0 for c in self.active):
+            reasons.append("cells lack capacity")
+        return Problem(
+            f"tenants.{self.index[tenant.id]}",
+            "placement-infeasible",
+            f"cannot place tenant '{tenant.id}' ({tenant.shard_size} cells) in {self.region}: "
+            f"{'; '.join(reasons)}. Make it feasible with more cells in {self.region}, a smaller "
+            "shard_size, a larger fleet.max_overlap, or larger cell sizes",
+        )
+
+    def _register(self, tenant: Tenant, shard: tuple[str, ...]) -> None:
+        share = self._tenant_units(tenant) / max(len(shard), 1)
+        for cell in shard:
+            self.share[cell] += share
+        if self.max_overlap is not None and len(shard) > self.max_overlap:
+            for subset in itertools.combinations(sorted(shard), self.max_overlap + 1):
+                key = frozenset(subset)
+                other = self.used_subsets.get(key)
+                if other is not None:
+                    raise PlacementError(
+                        [
+                            Problem(
+                                f"tenants.{self.index[tenant.id]}",
+                                "overlap-exceeded",
+                                f"tenants '{other}' and '{tenant.id}' share cells "
+                                f"{', '.join(sorted(key))}: more than max_overlap "
+                                f"{self.max_overlap}. Change a pin, or run "
+                                "`cellctl shard --rebalance`",
+                            )
+                        ]
+                    )
+                self.used_subsets[key] = tenant.id
+        self.shards[tenant.id] = shard
+
+    def _fits(self, cell: str, share: float) -> bool:
+        return self.share[cell] + share <= self.capacity[cell]
+
+    def _overlap_ok(self, shard: list[str], cell: str) -> bool:
+        m = self.max_overlap
+        if m is None or len(shard) < m:
+            return True
+        return all(
+            frozenset((*subset, cell)) not in self.used_subsets
+            for subset in itertools.combinations(shard, m)
+        )
+
+    @staticmethod
+    def _tenant_units(tenant: Tenant) -> int:
+        return sum(job.capacity_units for job in tenant.jobs)
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def _place_jobs(self) -> None:
+        pending: list[tuple[Tenant, str, int]] = []
+        for tenant in self.tenants:
+            shard = self.shards[tenant.id]
+            for job in tenant.jobs:
+                before = self.previous.jobs.get((tenant.id, job.id)) if self.previous else None
+                if before is not None and before in shard and before != self.drain:
+                    self._assign(tenant, job.id, job.capacity_units, before)
+                else:
+                    pending.append((tenant, job.id, job.capacity_units))
+        # Most constrained first (fewest cells to choose from), then largest first.
+        choices = {t.id: sum(c in self.active for c in self.shards[t.id]) for t in self.tenants}
+        pending.sort(
+            key=lambda item: (choices[item[0].id], -item[2], stable_id(f"{item[0].id}/{item[1]}"))
+        )
+        balancing = self.rebalance or self.previous is None
+        if not balancing or len(pending) > MULTI_START_MAX_JOBS:
+            self._greedy(pending, balancing)
+            return
+        # Small regions: a few more orders, seeded from stable digests, keep the best outcome.
+        kept_jobs, kept_load = dict(self.jobs), dict(self.load)
+        best: tuple[tuple[float, float], dict[JobKey, str], dict[str, int]] | None = None
+        first_error: PlacementError | None = None
+        for attempt in range(MULTI_START_ORDERS):
+            order = (
+                pending
+                if attempt == 0
+                else sorted(
+                    pending, key=lambda item: stable_id(f"{attempt}/{item[0].id}/{item[1]}")
+                )
+            )
+            self.jobs, self.load = dict(kept_jobs), defaultdict(int, kept_load)
+            try:
+                self._greedy(order, balancing)
+            except PlacementError as error:
+                first_error = first_error or error
+                continue
+            score = self._imbalance()
+            if best is None or score < best[0]:
+                best = (score, dict(self.jobs), dict(self.load))
+            if score[0] <= BALANCE_TARGET:
+                break
+        if best is None:
+            assert first_error is not None
+            raise first_error
+        self.jobs, self.load = best[1], defaultdict(int, best[2])
+
+    def _greedy(self, order: list[tuple[Tenant, str, int]], balancing: bool) -> None:
+        for tenant, job_id, units in order:
+            self._assign(tenant, job_id, units, self._best_cell(tenant, job_id, units))
+        if balancing:
+            self._balance()
+
+    def _imbalance(self) -> tuple[float, float]:
+        """(max/mean utilisation, sum of load^2/capacity) over the region's active cells."""
+        util = [self.load[c] / self.capacity[c] for c in self.active]
+        mean = sum(util) / len(util) if util else 0.0
+        spread = sum(self.load[c] ** 2 / self.capacity[c] for c in self.active)
+        return (max(util) / mean if mean else 1.0, spread)
+
+    def _assign(self, tenant: Tenant, job_id: str, units: int, cell: str) -> None:
+        self.jobs[(tenant.id, job_id)] = cell
+        self.load[cell] += units
+
+    def _best_cell(self, tenant: Tenant, job_id: str, units: int) -> str:
+        shard = self.shards[tenant.id]
+        candidates = [
+            c for c in shard if c in self.active and self.load[c] + units <= self.capacity[c]
+        ]
+        crowded = self._crowded_cell(tenant, exclude=job_id)
+        spread = [c for c in candidates if c != crowded]
+        if spread or crowded is None:
+            candidates = spread
+        if not candidates:
+            raise PlacementError(
+                [
+                    Problem(
+                        f"tenants.{self.index[tenant.id]}.jobs",
+                        "capacity-exceeded",
+                        f"job '{tenant.id}/{job_id}' ({units} units) fits in no active cell of its "
+                        f"shard ({', '.join(shard)}) in {self.region}"
+                        + (" while keeping the tenant's jobs in two cells" if crowded else "")
+                        + ": add cells or larger sizes, raise shard_size, or run "
+                        "`cellctl shard --rebalance`",
+                    )
+                ]
+            )
+        rank = {c: i for i, c in enumerate(shard)}
+        return min(candidates, key=lambda c: ((self.load[c] + units) / self.capacity[c], rank[c]))
+
+    def _crowded_cell(self, tenant: Tenant, exclude: str) -> str | None:
+        """The cell this job must avoid so that the tenant's jobs never sit in one cell: set
+        when every other job of a tenant with 2+ jobs and 2+ cells is placed, all in one cell."""
+        if len(tenant.jobs) < 2 or len(self.shards[tenant.id]) < 2:
+            return None
+        others = [self.jobs.get((tenant.id, j.id)) for j in tenant.jobs if j.id != exclude]
+        if None in others or len(set(others)) != 1:
+            return None
+        return others[0]
+
+    def _balance(self) -> None:
+        """Local search: move one job at a time while that lowers the region's maximum
+        utilisation, or keeps it and lowers sum(load^2 / capacity); stops at BALANCE_TARGET.
+        Each move strictly improves (max, sum) in lexicographic order, so the search ends."""
+        if not self.active:
+            return
+        units = {(t.id, j.id): j.capacity_units for t in self.tenants for j in t.jobs}
+        by_cell: dict[str, list[JobKey]] = defaultdict(list)
+        for key, cell in self.jobs.items():
+            by_cell[cell].append(key)
+        for _ in range(4 * (len(self.active) + len(units))):
+            util = {c: self.load[c] / self.capacity[c] for c in self.active}
+            mean = sum(util.values()) / len(util)
+            ordered = sorted(self.active, key=lambda c: (-util[c], c))
+            if mean == 0 or util[ordered[0]] / mean <= BALANCE_TARGET:
+                return
+            move = self._best_move(ordered, util, units, by_cell)
+            if move is None:
+                return
+            key, source, target = move
+            self.load[source] -= units[key]
+            self.load[target] += units[key]
+            by_cell[source].remove(key)
+            by_cell[target].append(key)
+            self.jobs[key] = target
+
+    def _best_move(
+        self,
+        ordered: list[str],
+        util: dict[str, float],
+        units: dict[JobKey, int],
+        by_cell: dict[str, list[JobKey]],
+    ) -> tuple[JobKey, str, str] | None:
+        current_max = util[ordered[0]]
+        best: tuple[float, float, JobKey, str, str] | None = None
+        for source in ordered[:BALANCE_SOURCES]:
+            for key in sorted(by_cell[source]):
+                size = units[key]
+                for target in self.shards[key[0]]:
+                    if target == source or target not in self.active:
+                        continue
+                    if self.load[target] + size > self.capacity[target]:
+                        continue
+                    cap_s, cap_t = self.capacity[source], self.capacity[target]
+                    load_s, load_t = self.load[source], self.load[target]
+                    others = next((util[c] for c in ordered if c not in (source, target)), 0.0)
+                    new_max = max(others, (load_s - size) / cap_s, (load_t + size) / cap_t)
+                    delta = ((load_s - size) ** 2 - load_s**2) / cap_s + (
+                        (load_t + size) ** 2 - load_t**2
+                    ) / cap_t
+                    lower_max = new_max < current_max - 1e-12
+                    flatter = new_max <= current_max + 1e-12 and delta < -1e-12
+                    if not (lower_max or flatter):
+                        continue
+                    if best is not None and (new_max, delta) >= (best[0], best[1]):
+                        continue
+                    if self._keeps_spread(self.by_id[key[0]], key, target):
+                        best = (new_max, delta, key, source, target)
+        return None if best is None else (best[2], best[3], best[4])
+
+    def _keeps_spread(self, tenant: Tenant, moving: JobKey, target: str) -> bool:
+        if len(tenant.jobs) < 2 or len(self.shards[tenant.id]) < 2:
+            return True
+        cells = {self.jobs[(tenant.id, j.id)] for j in tenant.jobs if j.id != moving[1]}
+        return cells != {target}
+
+
+def _moves(
+    fleet: Fleet,
+    previous: Placement | None,
+    placement: Placement,
+    rebalance: bool,
+    drain: str | None,
+) -> list[Move]:
+    before_shards = previous.shards if previous else {}
+    before_jobs = previous.jobs if previous else {}
+    why_shard = "rebalance" if rebalance else f"cell {drain} drained" if drain else None
+    moves: list[Move] = []
+    for tenant in fleet.tenants:
+        old = before_shards.get(tenant.id)
+        new = placement.shards[tenant.id]
+        if old is None:
+            moves.append(Move(tenant.id, None, None, ",".join(new), "new tenant"))
+        elif set(old) != set(new):
+            if why_shard:
+                reason = why_shard
+            elif tenant.pinned_cells is not None:
+                reason = "pinned cells changed"
+            elif set(old) < set(new):
+                reason = f"shard size grew to {len(new)}"
+            elif set(new) < set(old):
+                reason = f"shard size shrank to {len(new)}"
+            else:
+                reason = "home region or cells changed"
+            for cell in sorted(set(old) - set(new)):
+                moves.append(Move(tenant.id, None, cell, None, reason))
+            for cell in [c for c in new if c not in old]:
+                moves.append(Move(tenant.id, None, None, cell, reason))
+        for job in tenant.jobs:
+            key = (tenant.id, job.id)
+            old_cell, new_cell = before_jobs.get(key), placement.jobs[key]
+            if old_cell == new_cell:
+                continue
+            if old_cell is None:
+                reason = "new job"
+            elif old_cell not in new:
+                reason = f"its cell {old_cell} left the shard"
+            else:
+                reason = "rebalance: load"
+            moves.append(Move(tenant.id, job.id, old_cell, new_cell, reason))
+    for tenant_id in sorted(set(before_shards) - set(placement.shards)):
+        moves.append(
+            Move(tenant_id, None, ",".join(before_shards[tenant_id]), None, "tenant left the fleet")
+        )
+    return moves

@@ -101,7 +101,7 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
     ("min ISR not below RF", _set("tenants.2.topics.0.min_insync_replicas", 3),
      "tenants.2.topics.0.min_insync_replicas", "topic-min-isr", "below replication_factor"),
     ("RF above broker count", _set("tenants.2.topics.0.replication_factor", 7),
-     "tenants.2.topics.0.replication_factor", "topic-rf-exceeds-brokers", "3 brokers"),
+     "tenants.2.topics.0.replication_factor", "topic-rf-exceeds-brokers", "6 brokers"),
     ("durability config overridden",
      _set("tenants.2.topics.0.configs", {"unclean.leader.election.enable": "true"}),
      "tenants.2.topics.0.configs.unclean.leader.election.enable", "topic-reserved-config",

@@ -50,6 +50,11 @@ def info(message: str) -> None:
     out.print(message, markup=False)
 
 
+def note(message: str) -> None:
+    """Status for a person, kept off stdout (for output meant for machines)."""
+    err.print(message, markup=False)
+
+
 def warning(message: str) -> None:
     err.print(f"warning: {message}", markup=False)
 

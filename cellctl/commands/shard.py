@@ -67,21 +67,22 @@ def shard(
         if report:
             render.placement_report(fleet, previous, result.placement)
     relative = project.relative(lock_file)
+    status = render.note if as_json else render.info
     if check:
         if current != text:
             render.failure(f"{relative} is out of date with the fleet; run `cellctl shard`")
             raise typer.Exit(EXIT_FINDINGS)
-        render.info(f"{relative} is up to date")
+        status(f"{relative} is up to date")
         return
     if current != text:
         lock_file.write_text(text, encoding="utf-8")
         moved = movement(previous, result.placement)
-        render.info(
+        status(
             f"wrote {relative}: {moved.tenants_moved} tenant shard(s) and "
             f"{moved.jobs_moved} job(s) moved; commit it with the fleet file"
         )
     else:
-        render.info(f"{relative} is up to date")
+        status(f"{relative} is up to date")
     if not as_json and any(
         load.used > load.capacity for load in cell_loads(fleet, result.placement)
     ):

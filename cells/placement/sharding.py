@@ -479,8 +479,11 @@ def _moves(
                 continue
             if old_cell is None:
                 reason = "new job"
+            elif old_cell == drain:
+                reason = f"cell {drain} drained"
             elif old_cell not in new:
                 reason = f"its cell {old_cell} left the shard"
+                reason = f"rebalance: {reason}" if rebalance else reason
             else:
                 reason = "rebalance: load"
             moves.append(Move(tenant.id, job.id, old_cell, new_cell, reason))

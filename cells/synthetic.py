@@ -26,7 +26,11 @@ SIZES: dict[str, Any] = {
 
 
 def synthetic_fleet(
-    regions: int, cells_per_region: int, tenants_per_region: int, shard_size: int = 2
+    regions: int,
+    cells_per_region: int,
+    tenants_per_region: int,
+    shard_size: int = 2,
+    capacity_units: int = 100,
 ) -> dict[str, Any]:
     """Fleet-file data (a dict, as YAML would give) with one topic and two jobs per tenant."""
     if not 1 <= regions <= len(REGION_PAIRS):
@@ -34,7 +38,7 @@ def synthetic_fleet(
     data: dict[str, Any] = {
         "fleet": {"name": "synthetic", "production": True},
         "regions": [],
-        "sizes": SIZES,
+        "sizes": {"standard": {**SIZES["standard"], "capacity_units": capacity_units}},
         "cells": [],
         "tenants": [],
     }
@@ -55,7 +59,7 @@ def synthetic_fleet(
         )
         for c in range(cells_per_region):
             data["cells"].append(
-                {"id": f"{short}-c{c:03d}", "region": region, "size": "standard", "wave": c % 4}
+                {"id": f"{short}-c{c:04d}", "region": region, "size": "standard", "wave": c % 4}
             )
         for t in range(tenants_per_region):
             data["tenants"].append(

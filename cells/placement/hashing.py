@@ -8,6 +8,7 @@ same numbers as `weight` for whole matrices at once.
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 
 import numpy as np
 
@@ -16,6 +17,7 @@ _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
 
 
+@cache
 def stable_id(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
@@ -38,32 +40,43 @@ def ranked(tenant: str, cells: list[str]) -> list[str]:
 
 
 def _mix64_array(z: np.ndarray) -> np.ndarray:
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
-    return z ^ (z >> np.uint64(31))
+    """mix64 over an array, in place (callers pass arrays they own)."""
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(_M1)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(_M2)
+    z ^= z >> np.uint64(31)
+    return z
 
 
 def weights(tenants: list[str], cells: list[str]) -> np.ndarray:
     """weights[i, j] == weight(tenants[i], cells[j]), as uint64."""
+    return _weights(tenants, _mixed_cells(cells))
+
+
+def _mixed_cells(cells: list[str]) -> np.ndarray:
+    return _mix64_array(np.array([stable_id(c) for c in cells], dtype=np.uint64))
+
+
+def _weights(tenants: list[str], mixed_cells: np.ndarray) -> np.ndarray:
     tenant_ids = np.array([stable_id(t) for t in tenants], dtype=np.uint64)
-    cell_ids = _mix64_array(np.array([stable_id(c) for c in cells], dtype=np.uint64))
-    return _mix64_array(tenant_ids[:, None] ^ cell_ids[None, :])
+    return _mix64_array(tenant_ids[:, None] ^ mixed_cells[None, :])
 
 
 def top_ranked(
-    tenants: list[str], cells: list[str], count: int, chunk: int = 2048
-) -> list[list[str]]:
-    """For each tenant, its `count` most preferred cells, best first."""
+    tenants: list[str], cells: list[str], count: int, chunk: int = 256
+) -> list[list[int]]:
+    """For each tenant, the positions in `cells` of its `count` most preferred, best first."""
     count = min(count, len(cells))
-    result: list[list[str]] = []
+    mixed = _mixed_cells(cells)
+    result: list[list[int]] = []
     for start in range(0, len(tenants), chunk):
-        block = weights(tenants[start : start + chunk], cells)
+        block = _weights(tenants[start : start + chunk], mixed)
         if count < len(cells):
             top = np.argpartition(block, len(cells) - count, axis=1)[:, len(cells) - count :]
         else:
             top = np.tile(np.arange(len(cells)), (len(block), 1))
         picked = np.take_along_axis(block, top, axis=1)
         order = np.argsort(picked, axis=1, kind="stable")[:, ::-1]
-        best = np.take_along_axis(top, order, axis=1)
-        result.extend([cells[j] for j in row] for row in best.tolist())
+        result.extend(np.take_along_axis(top, order, axis=1).tolist())
     return result

@@ -24,7 +24,7 @@ class Placement:
         return sorted(key for key, placed in self.jobs.items() if placed == cell)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Move:
     """One change against the previous placement: a shard member or a job's cell, and why."""
 

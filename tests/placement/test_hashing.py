@@ -56,4 +56,4 @@ def test_top_ranked_is_the_prefix_of_the_full_ranking(
 ) -> None:
     top = top_ranked(tenants, cells, count, chunk=7)
     for tenant, best in zip(tenants, top, strict=True):
-        assert best == ranked(tenant, cells)[: min(count, len(cells))]
+        assert [cells[i] for i in best] == ranked(tenant, cells)[: min(count, len(cells))]

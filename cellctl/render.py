@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from cells.model import Fleet
 from cells.placement import Move, Placement, PlacementResult
@@ -60,21 +59,33 @@ def warning(message: str) -> None:
 
 
 def plan_summary(plans: Sequence[dict[str, Any]]) -> None:
-    table = Table(title="offline plan (mock runtime: no cloud calls, placeholder account)")
-    for column in ("cell", "region", "dr region", "resources", "protected", "tenants", "topics"):
-        table.add_column(column, justify="right" if column not in {"cell", "region"} else "left")
+    headers = (
+        "cell", "region", "dr region", "resources", "aws", "kubernetes", "protected",
+        "tenants", "topics", "jobs",
+    )  # fmt: skip
+    rows = []
     for plan in sorted(plans, key=lambda p: p["stack"]):
         resources = plan["resources"]
-        table.add_row(
-            plan["stack"],
-            str(plan["outputs"].get("region", "?")),
-            str(plan["outputs"].get("drRegion", "?")),
-            str(len(resources)),
-            str(sum(r["protect"] for r in resources)),
-            str(sum(r["type"] == "flinkcells:identity:TenantIdentity" for r in resources)),
-            str(sum(r["type"] == "aws:msk/topic:Topic" for r in resources)),
+
+        def count(match: Callable[[str], bool], resources: list = resources) -> str:
+            return str(sum(match(r["type"]) for r in resources))
+
+        rows.append(
+            (
+                plan["stack"],
+                str(plan["outputs"].get("region", "?")),
+                str(plan["outputs"].get("drRegion", "?")),
+                str(len(resources)),
+                count(lambda t: t.startswith("aws:")),
+                count(lambda t: t.startswith("kubernetes:")),
+                str(sum(r["protect"] for r in resources)),
+                count(lambda t: t == "flinkcells:identity:TenantIdentity"),
+                count(lambda t: t == "aws:msk/topic:Topic"),
+                count(lambda t: t.endswith(":FlinkDeployment")),
+            )
         )
-    out.print(table)
+    info("offline plan (mock runtime: no cloud calls, placeholder account 111122223333)")
+    info(text_table(headers, rows))
 
 
 def placement_tables(fleet: Fleet, placement: Placement) -> None:

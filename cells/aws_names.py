@@ -123,3 +123,8 @@ def tenant_names(fleet: str, cell: str, tenant: str) -> TenantNames:
         service_account="flink",
         topic_prefix=f"{tenant}.",
     )
+
+
+def checkpoint_prefix(tenant_id: str) -> str:
+    """Where a tenant's checkpoints, savepoints and HA metadata live in a cell's bucket."""
+    return f"tenants/{tenant_id}/"

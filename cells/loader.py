@@ -24,6 +24,9 @@ PATTERN_HINTS = {
     r"^kafka\.[a-z0-9]+\.[a-z0-9]+$": "an MSK broker type such as kafka.m7g.large",
     r"^[a-z][a-z0-9-]*\.[a-z0-9]+$": "an EC2 instance type such as m7i.xlarge",
     r"^1\.\d{2}$": "an EKS Kubernetes version such as 1.33",
+    r"^(1\.20|2\.[0-2])\.\d+$": "a Flink version the operator runs: 1.20.x or 2.0.x-2.2.x",
+    r"^(local|s3|https)://\S+\.jar$": "a jar URI such as local:///opt/flink/usrlib/job.jar",
+    r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)*$": "a Java class name such as com.acme.Main",
     r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$": "an MSK Kafka version of 3.6 or later, such as 3.9.x",
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from ipaddress import IPv4Network
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -18,6 +19,10 @@ VpcId = Annotated[str, StringConstraints(pattern=r"^vpc-[0-9a-f]{8,17}$")]
 TopicName = Annotated[
     str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$", max_length=200)
 ]
+FlinkVersion = Annotated[str, StringConstraints(pattern=r"^(1\.20|2\.[0-2])\.\d+$")]
+JarUri = Annotated[str, StringConstraints(pattern=r"^(local|s3|https)://\S+\.jar$")]
+JavaClass = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)*$")]
+Image = Annotated[str, StringConstraints(pattern=r"^[\w.\-/:@]+$", max_length=255)]
 KubernetesVersion = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
 InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 BrokerType = Annotated[str, StringConstraints(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")]
@@ -35,6 +40,7 @@ class Subnet(Strict):
 
 class Network(Strict):
     vpc_id: VpcId
+    cidr: IPv4Network
     subnets: list[Subnet] = Field(min_length=1)
 
 
@@ -97,9 +103,35 @@ class Topic(Strict):
     configs: dict[str, str] = Field(default_factory=dict)
 
 
+class StateSize(StrEnum):
+    SMALL = "small"  # heap state backend
+    LARGE = "large"  # RocksDB with incremental checkpoints
+
+
+class UpgradeMode(StrEnum):
+    """How the operator carries state across upgrades; `stateless` would drop it."""
+
+    SAVEPOINT = "savepoint"
+    LAST_STATE = "last-state"
+
+
+class TaskManagerResources(Strict):
+    cpu: float = Field(default=1.0, ge=0.25, le=64)
+    memory_mb: int = Field(default=4096, ge=1024, le=262144)
+    slots: int = Field(default=2, ge=1, le=64)
+
+
 class Job(Strict):
     id: Identifier
+    jar_uri: JarUri
+    entry_class: JavaClass | None = None
+    args: list[str] = Field(default_factory=list)
+    image: Image | None = None
+    flink_version: FlinkVersion | None = None
     parallelism: int = Field(ge=1, le=10000)
+    taskmanager: TaskManagerResources = Field(default_factory=TaskManagerResources)
+    state_size: StateSize = StateSize.SMALL
+    upgrade_mode: UpgradeMode = UpgradeMode.SAVEPOINT
     capacity_units: int = Field(ge=1)
     rpo_seconds: int = Field(ge=10, le=86400)
 
@@ -110,6 +142,7 @@ class Tenant(Strict):
     tier: Tier
     shard_size: int = Field(ge=1, le=64)
     pinned_cells: list[Identifier] | None = None
+    flink_version: FlinkVersion | None = None
     topics: list[Topic] = Field(default_factory=list)
     jobs: list[Job] = Field(default_factory=list)
 
@@ -122,6 +155,18 @@ class KafkaSettings(Strict):
     broker_transaction_max_timeout_minutes: int = Field(default=75, ge=1, le=1440)
 
 
+class JobManagerResources(Strict):
+    cpu: float = Field(default=1.0, ge=0.25, le=16)
+    memory_mb: int = Field(default=2048, ge=1024, le=65536)
+
+
+class FlinkSettings(Strict):
+    version: FlinkVersion = "1.20.1"
+    # Default image: the official one for the version; a job's `image` overrides it.
+    image: Image | None = None
+    jobmanager: JobManagerResources = Field(default_factory=JobManagerResources)
+
+
 class FleetSettings(Strict):
     name: Identifier
     production: bool = True
@@ -130,6 +175,7 @@ class FleetSettings(Strict):
     # No two tenants' shards in a region share more than this many cells (None: no bound).
     max_overlap: int | None = Field(default=None, ge=1, le=16)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    flink: FlinkSettings = Field(default_factory=FlinkSettings)
 
 
 class Fleet(Strict):

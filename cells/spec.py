@@ -44,16 +44,37 @@ class TopicSpec:
 
 @dataclass(frozen=True)
 class JobSpec:
+    """One Flink application, with every choice that shapes its FlinkDeployment made."""
+
     id: str
+    jar_uri: str
+    entry_class: str | None
+    args: tuple[str, ...]
+    image: str
+    flink_version: str  # e.g. "1.20.1"
     parallelism: int
+    taskmanager_cpu: float
+    taskmanager_memory_mb: int
+    taskmanager_slots: int
+    jobmanager_cpu: float
+    jobmanager_memory_mb: int
+    jobmanager_replicas: int
+    state_size: str
+    upgrade_mode: str
     capacity_units: int
     rpo_seconds: int
+
+    @property
+    def taskmanagers(self) -> int:
+        return -(-self.parallelism // self.taskmanager_slots)
 
 
 @dataclass(frozen=True)
 class TenantSpec:
     id: str
     tier: str
+    priority: int
+    quota_headroom: float
     names: TenantNames
     topics: tuple[TopicSpec, ...]
     jobs: tuple[JobSpec, ...]
@@ -75,6 +96,8 @@ class CellSpec:
     taskmanager_pool: NodePoolSpec
     kafka: KafkaSpec
     noncurrent_version_days: int
+    vpc_cidr: str
+    sink_transaction_timeout_ms: int
     names: CellNames
     tenants: tuple[TenantSpec, ...]
     tags: Mapping[str, str]

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from cells.aws_names import cell_names, tenant_names
-from cells.model import Fleet, NodePool
+from cells.model import Fleet, Job, NodePool, Tenant
 from cells.placement import Placement
 from cells.problems import FleetError, Problem
 from cells.spec import (
@@ -21,6 +21,7 @@ from cells.spec import (
     TenantSpec,
     TopicSpec,
 )
+from cells.tiers import TIERS
 from cells.yaml_source import read_yaml
 
 PROJECT = "flink-cells"
@@ -69,6 +70,8 @@ def cell_spec(fleet: Fleet, placement: Placement, cell_id: str, fleet_file: Path
             TenantSpec(
                 id=tenant.id,
                 tier=tenant.tier.value,
+                priority=TIERS[tenant.tier].priority,
+                quota_headroom=TIERS[tenant.tier].quota_headroom,
                 names=tenant_names(fleet.name, cell.id, tenant.id),
                 topics=tuple(
                     TopicSpec(
@@ -85,7 +88,7 @@ def cell_spec(fleet: Fleet, placement: Placement, cell_id: str, fleet_file: Path
                     for topic in tenant.topics
                 ),
                 jobs=tuple(
-                    JobSpec(job.id, job.parallelism, job.capacity_units, job.rpo_seconds)
+                    _job(fleet, tenant, job)
                     for job in tenant.jobs
                     if (tenant.id, job.id) in placed_jobs
                 ),
@@ -123,9 +126,35 @@ def cell_spec(fleet: Fleet, placement: Placement, cell_id: str, fleet_file: Path
             },
         ),
         noncurrent_version_days=fleet.fleet.noncurrent_version_days,
+        vpc_cidr=str(region.network.cidr),
+        sink_transaction_timeout_ms=kafka.sink_transaction_timeout_minutes * 60_000,
         names=cell_names(fleet.name, cell.id),
         tenants=tuple(tenants),
         tags=tags,
+    )
+
+
+def _job(fleet: Fleet, tenant: Tenant, job: Job) -> JobSpec:
+    flink = fleet.fleet.flink
+    version = job.flink_version or tenant.flink_version or flink.version
+    return JobSpec(
+        id=job.id,
+        jar_uri=job.jar_uri,
+        entry_class=job.entry_class,
+        args=tuple(job.args),
+        image=job.image or flink.image or f"flink:{version}-java17",
+        flink_version=version,
+        parallelism=job.parallelism,
+        taskmanager_cpu=job.taskmanager.cpu,
+        taskmanager_memory_mb=job.taskmanager.memory_mb,
+        taskmanager_slots=job.taskmanager.slots,
+        jobmanager_cpu=flink.jobmanager.cpu,
+        jobmanager_memory_mb=flink.jobmanager.memory_mb,
+        jobmanager_replicas=TIERS[tenant.tier].jobmanager_replicas,
+        state_size=job.state_size.value,
+        upgrade_mode=job.upgrade_mode.value,
+        capacity_units=job.capacity_units,
+        rpo_seconds=job.rpo_seconds,
     )
 
 

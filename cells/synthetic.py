@@ -25,6 +25,14 @@ SIZES: dict[str, Any] = {
 }
 
 
+JOB = {
+    "jar_uri": "local:///opt/flink/usrlib/job.jar",
+    "parallelism": 4,
+    "capacity_units": 1,
+    "rpo_seconds": 60,
+}
+
+
 def synthetic_fleet(
     regions: int,
     cells_per_region: int,
@@ -50,6 +58,7 @@ def synthetic_fleet(
                 "dr_partner": partner,
                 "network": {
                     "vpc_id": f"vpc-{r:017x}",
+                    "cidr": f"10.{r}.0.0/16",
                     "subnets": [
                         {"id": f"subnet-{r:08x}{z:09x}", "az": f"{region}{'abc'[z]}"}
                         for z in range(3)
@@ -70,8 +79,8 @@ def synthetic_fleet(
                     "shard_size": min(shard_size, cells_per_region),
                     "topics": [{"name": "events", "partitions": 12, "retention_hours": 168}],
                     "jobs": [
-                        {"id": "ingest", "parallelism": 4, "capacity_units": 1, "rpo_seconds": 60},
-                        {"id": "enrich", "parallelism": 4, "capacity_units": 1, "rpo_seconds": 60},
+                        {**JOB, "id": "ingest"},
+                        {**JOB, "id": "enrich"},
                     ],
                 }
             )

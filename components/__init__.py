@@ -3,6 +3,7 @@
 from components.checkpoint_store import CheckpointStore, CheckpointStoreArgs
 from components.compute import Compute, ComputeArgs
 from components.flink_cell import FlinkCell
+from components.flink_platform import FlinkJob, FlinkPlatform, FlinkPlatformArgs, TenantNamespace
 from components.kafka import Kafka, KafkaArgs
 from components.tenant_identity import TenantIdentity, TenantIdentityArgs
 
@@ -12,8 +13,12 @@ __all__ = [
     "Compute",
     "ComputeArgs",
     "FlinkCell",
+    "FlinkJob",
+    "FlinkPlatform",
+    "FlinkPlatformArgs",
     "Kafka",
     "KafkaArgs",
     "TenantIdentity",
     "TenantIdentityArgs",
+    "TenantNamespace",
 ]

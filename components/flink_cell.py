@@ -1,4 +1,4 @@
-"""FlinkCell: one shared-nothing cell, composed of the checkpoint store, compute, Kafka, tenants."""
+"""FlinkCell: one shared-nothing cell: checkpoint store, compute, Kafka, tenants, Flink platform."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from cells.spec import CellSpec
 from components import outputs
 from components.checkpoint_store import CheckpointStore, CheckpointStoreArgs
 from components.compute import Compute, ComputeArgs
+from components.flink_platform import FlinkPlatform, FlinkPlatformArgs
 from components.kafka import Kafka, KafkaArgs
 from components.tenant_identity import TenantIdentity, TenantIdentityArgs
 
@@ -96,6 +97,17 @@ class FlinkCell(pulumi.ComponentResource):
             )
             for tenant in spec.tenants
         }
+        self.platform = FlinkPlatform(
+            f"{name}-flink",
+            FlinkPlatformArgs(
+                spec=spec,
+                cluster=self.compute.cluster,
+                node_groups=self.compute.node_groups,
+                tenant_role_arns={t: ident.role.arn for t, ident in self.tenants.items()},
+                bootstrap_servers=self.kafka.cluster.bootstrap_brokers_sasl_iam,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.outputs: dict[str, pulumi.Input[object]] = {
             outputs.REGION: spec.region,
             outputs.DR_REGION: spec.dr_region,

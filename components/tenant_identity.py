@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from cells.aws_names import checkpoint_prefix
 from cells.spec import TenantSpec
 from components.options import child
 from components.policy_documents import Document, document, to_json
@@ -21,11 +22,6 @@ class TenantIdentityArgs:
     bucket_arn: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     msk_cluster_arn: pulumi.Input[str]
-
-
-def checkpoint_prefix(tenant_id: str) -> str:
-    """Where a tenant's checkpoints, savepoints and HA metadata live in the cell's bucket."""
-    return f"tenants/{tenant_id}/"
 
 
 def kafka_resource_arn(cluster_arn: pulumi.Input[str], kind: str, name: str) -> pulumi.Output[str]:

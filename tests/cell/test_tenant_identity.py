@@ -5,11 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cells.aws_names import tenant_names
+from cells.aws_names import checkpoint_prefix, tenant_names
 from cells.model import Fleet
 from cells.placement import load_placement
 from components import outputs
-from components.tenant_identity import checkpoint_prefix
 from tests.helpers import EXAMPLE_FLEET, PlannedStack, allowed, document, iam_matches
 
 tenant_ids = st.from_regex(r"[a-z][a-z0-9-]{0,22}[a-z0-9]", fullmatch=True)

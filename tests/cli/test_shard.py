@@ -32,7 +32,15 @@ def _add_tenant(project: Path) -> None:
             "home_region": "us-east-1",
             "tier": "standard",
             "shard_size": 2,
-            "jobs": [{"id": "issuer", "parallelism": 4, "capacity_units": 2, "rpo_seconds": 60}],
+            "jobs": [
+                {
+                    "id": "issuer",
+                    "jar_uri": "local:///opt/flink/usrlib/refunds-issuer.jar",
+                    "parallelism": 4,
+                    "capacity_units": 2,
+                    "rpo_seconds": 60,
+                }
+            ],
         }
     )
     write_fleet(project / "cells" / "fleet.yaml", data)

@@ -27,6 +27,7 @@ def fleet_data(
                 "dr_partner": partner,
                 "network": {
                     "vpc_id": "vpc-0000000000000000a",
+                    "cidr": "10.0.0.0/16",
                     "subnets": [
                         {"id": f"subnet-0000000000000000{z}", "az": f"{region}{'abc'[z]}"}
                         for z in range(3)
@@ -50,7 +51,8 @@ def fleet_data(
         "tenants": [
             {"id": t["id"], "home_region": region, "tier": "standard",
              "shard_size": t["k"], "jobs": [
-                 {"id": f"j{n}", "parallelism": 1, "capacity_units": u, "rpo_seconds": 60}
+                 {"id": f"j{n}", "jar_uri": "local:///opt/flink/usrlib/job.jar",
+                  "parallelism": 1, "capacity_units": u, "rpo_seconds": 60}
                  for n, u in enumerate(t["jobs"])
              ]}
             for t in tenants

@@ -17,6 +17,7 @@ from cells.placement.report import (
     worst_cell,
 )
 from cells.problems import FleetError
+from policies.offline import Finding
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -191,3 +192,26 @@ def placement_json(
         "moves": [m.describe() for m in result.moves],
         "movement": {"tenantsMoved": moved.tenants_moved, "jobsMoved": moved.jobs_moved},
     }
+
+
+def policy_findings(findings: Sequence[Finding]) -> None:
+    """Violations grouped by stack, in the shape `pulumi preview --policy-pack` prints them."""
+    if not findings:
+        info("policies: no violations")
+        return
+    for stack in sorted({f.stack for f in findings}):
+        info(f"\nPolicy Violations in stack {stack}:")
+        for finding in (f for f in findings if f.stack == stack):
+            subject = (
+                f" ({finding.resource.type}: {finding.resource.name})" if finding.resource else ""
+            )
+            level = f"waived: {finding.waiver.reason}" if finding.waiver else finding.level
+            info(f"    [{level}]  {finding.pack} v{finding.version}  {finding.rule.name}{subject}")
+            info(f"    {finding.rule.description}")
+            info(f"    {finding.message}")
+    counted = [f for f in findings if f.waiver is None]
+    mandatory = sum(f.level in ("mandatory", "remediate") for f in counted)
+    info(
+        f"\npolicies: {mandatory} mandatory, {len(counted) - mandatory} advisory, "
+        f"{len(findings) - len(counted)} waived"
+    )

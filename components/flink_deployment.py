@@ -17,6 +17,7 @@ from cells.tiers import priority_class
 API_VERSION = "flink.apache.org/v1beta1"
 KIND = "FlinkDeployment"
 POOL_LABEL = "flink-cells.io/pool"
+RPO_ANNOTATION = "flink-cells.io/rpo-seconds"
 ZONE = "topology.kubernetes.io/zone"
 CHECKPOINT_TIMEOUT = "10 min"
 TOLERABLE_FAILED_CHECKPOINTS = 3
@@ -117,6 +118,8 @@ def flink_deployment(
             "name": job.id,
             "namespace": tenant.names.namespace,
             "labels": {"flink-cells.io/tenant": tenant.id, "flink-cells.io/job": job.id},
+            # What policies check checkpoint and savepoint intervals against.
+            "annotations": {RPO_ANNOTATION: str(job.rpo_seconds)},
         },
         "spec": {
             "image": job.image,

@@ -75,13 +75,21 @@ def cell_key_policy(account_id: pulumi.Input[str], region: str) -> Document:
             "Principal": {"Service": f"logs.{region}.amazonaws.com"},
             "Action": [
                 "kms:Decrypt*",
-                "kms:Describe*",
                 "kms:Encrypt*",
                 "kms:GenerateDataKey*",
                 "kms:ReEncrypt*",
             ],
             "Resource": "*",
-            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            # Only for this account's log groups in this region.
+            "Condition": {"StringLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+        },
+        {
+            # DescribeKey carries no encryption context, so it cannot share that condition.
+            "Sid": "CloudWatchLogsDescribesKey",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
         },
     )
 

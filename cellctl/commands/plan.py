@@ -10,13 +10,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cellctl import render
-from cellctl.errors import reports_user_errors
+from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.offline import plan_document, plan_stacks
 from cellctl.project import find_project
 from cells.loader import load_fleet
 from cells.placement import load_placement
 from cells.problems import FleetError, Problem
 from cells.stamping import sync_stacks
+from policies.offline import blocking, evaluate, load_config
+from policies.waivers import WAIVERS_FILE, Waivers
 
 
 @reports_user_errors
@@ -29,8 +31,21 @@ def plan(
         int, typer.Option("--jobs", "-j", min=0, help="Processes; 0 = one per core.")
     ] = 0,
     fleet_file: Annotated[Path | None, typer.Option("--fleet", help="Fleet file.")] = None,
+    policy_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-config", help="Policy settings: the JSON `--policy-pack-config` takes."
+        ),
+    ] = None,
 ) -> None:
-    """Run each cell's Pulumi program under the SDK's mock runtime and record every resource."""
+    """Run each cell's Pulumi program under the SDK's mock runtime, record every resource, and
+    check the durability and security policy packs against it."""
+    try:
+        settings = load_config(policy_config)
+        waivers = Waivers.load()
+    except ValueError as error:
+        problem = Problem("", "policy-config", str(error))
+        raise FleetError(policy_config or WAIVERS_FILE, [problem]) from None
     project = find_project()
     path = project.fleet_file(fleet_file)
     fleet = load_fleet(path)
@@ -67,6 +82,12 @@ def plan(
     if out is not None:
         out.write_text(plan_document(fleet.name, plans), encoding="utf-8")
         render.info(f"wrote {out}")
+    findings = [
+        f for p in sorted(plans, key=lambda p: p["stack"]) for f in evaluate(p, settings, waivers)
+    ]
+    render.policy_findings(findings)
+    if blocking(findings):
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def _select(cells: list, wanted: list[str], fleet_file: Path) -> list[str]:

@@ -33,6 +33,7 @@ class RecordedResource:
     protect: bool
     retain_on_delete: bool
     dependencies: tuple[str, ...]
+    property_dependencies: dict[str, list[str]]
     inputs: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
@@ -47,6 +48,7 @@ class RecordedResource:
             "protect": self.protect,
             "retainOnDelete": self.retain_on_delete,
             "dependencies": list(self.dependencies),
+            "propertyDependencies": self.property_dependencies,
             "inputs": self.inputs,
         }
 
@@ -115,6 +117,11 @@ class RecordingMonitor(MockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=tuple(sorted(set(request.dependencies))),
+                property_dependencies={
+                    prop: sorted(set(deps.urns))
+                    for prop, deps in sorted(request.propertyDependencies.items())
+                    if deps.urns
+                },
                 inputs=inputs,
             )
         )

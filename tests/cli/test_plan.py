@@ -11,6 +11,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from cellctl.main import app
@@ -94,3 +95,24 @@ def test_program_reports_an_unknown_cell_without_a_traceback() -> None:
         )
     assert "cell 'use1-z' is not declared" in str(caught.value)
     assert not isinstance(caught.value, FleetError), "the program must raise pulumi.RunError"
+
+
+def test_mandatory_violations_fail_the_plan_and_config_can_relax_them(project: Path) -> None:
+    data = yaml.safe_load((project / "cells" / "fleet.yaml").read_text())
+    data["fleet"]["production"] = False
+    (project / "cells" / "fleet.yaml").write_text(yaml.safe_dump(data))
+    assert CliRunner().invoke(app, ["stacks", "sync"]).exit_code == 0
+    failed = CliRunner().invoke(app, ["plan", "--cell", "usw2-a"])
+    assert failed.exit_code == 1
+    assert "Policy Violations in stack usw2-a:" in failed.stdout
+    assert (
+        "[mandatory]  flinkcells-durability v0.1.0  stateful-resources-protected" in failed.stdout
+    )
+    config = project / "policy.json"
+    config.write_text(json.dumps({"stateful-resources-protected": {"production": False}}))
+    relaxed = CliRunner().invoke(app, ["plan", "--cell", "usw2-a", "--policy-config", str(config)])
+    assert relaxed.exit_code == 0, relaxed.stdout
+    assert "policies: no violations" in relaxed.stdout
+    config.write_text("{not json")
+    broken = CliRunner().invoke(app, ["plan", "--cell", "usw2-a", "--policy-config", str(config)])
+    assert broken.exit_code == 2 and "policy-config" in broken.stderr

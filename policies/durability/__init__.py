@@ -1,0 +1,35 @@
+"""The durability pack: state survives upgrades, deletions, AZ loss and region loss."""
+
+from policies.packs import MANDATORY, Pack
+from policies.rules import cells, checkpoint_store, flink, kafka
+
+PACK = Pack(
+    name="flinkcells-durability",
+    version="0.1.0",
+    description="flink-cells durability: checkpoint store, Kafka, Flink, protected state.",
+    levels={
+        # checkpoint store
+        "checkpoint-bucket-versioned": MANDATORY,
+        "checkpoint-bucket-aborts-multipart-uploads": MANDATORY,
+        "checkpoint-bucket-keeps-noncurrent-versions": MANDATORY,
+        "checkpoint-bucket-replicated-to-another-region": MANDATORY,
+        "checkpoint-replication-time-control": MANDATORY,
+        "checkpoint-replication-includes-kms-objects": MANDATORY,
+        "checkpoint-replication-keeps-deletes-local": MANDATORY,
+        "kms-key-rotation": MANDATORY,
+        # kafka
+        "msk-brokers-span-azs": MANDATORY,
+        "msk-configuration-durable": MANDATORY,
+        "msk-topic-durable": MANDATORY,
+        # flink
+        "flink-upgrade-mode-keeps-state": MANDATORY,
+        "flink-checkpointing-exactly-once": MANDATORY,
+        "flink-periodic-savepoints": MANDATORY,
+        "flink-no-entropy-injection": MANDATORY,
+        "flink-state-in-cell-bucket": MANDATORY,
+        "flink-kafka-transaction-timeout": MANDATORY,
+        # cells
+        "stateful-resources-protected": MANDATORY,
+    },
+    rules=[*checkpoint_store.RULES, *kafka.DURABILITY, *flink.DURABILITY, *cells.DURABILITY],
+)

@@ -1,0 +1,13 @@
+"""`pulumi preview --policy-pack policies/durability` runs this: it builds the pack, no more."""
+
+from pulumi_policy import PolicyPack
+
+from policies.durability import PACK
+from policies.packs import to_pulumi_policies
+from policies.waivers import Waivers
+
+PolicyPack(
+    name=PACK.name,
+    description=PACK.description,
+    policies=to_pulumi_policies(PACK, Waivers.load()),
+)

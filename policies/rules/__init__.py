@@ -1,0 +1,1 @@
+"""Rules by concern; the packs choose which to enforce and how hard."""

@@ -19,6 +19,18 @@ def example_fleet_data() -> dict[str, Any]:
     return yaml.safe_load(EXAMPLE_FLEET.read_text())
 
 
+def set_path(data: Any, path: str, value: Any) -> None:
+    """Set the value at a dotted path (list indices as numbers) in nested dicts and lists."""
+    *parents, last = path.split(".")
+    node = data
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+
+
 def write_fleet(path: Path, data: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

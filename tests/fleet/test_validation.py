@@ -10,23 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from cellctl.main import app
-from tests.helpers import EXAMPLE_FLEET, example_fleet_data, write_fleet
+from tests.helpers import EXAMPLE_FLEET, example_fleet_data, set_path, write_fleet
 
 Mutation = Callable[[dict[str, Any]], None]
 
 
 def _set(path: str, value: Any) -> Mutation:
-    def mutate(data: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        node: Any = data
-        for part in parents:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        if isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
-
-    return mutate
+    return lambda data: set_path(data, path, value)
 
 
 def _tenant_named(tenant_id: str, data: dict[str, Any]) -> dict[str, Any]:

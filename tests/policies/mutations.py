@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from tests.helpers import set_path
+
 Plan = dict[str, Any]
 
 
@@ -45,14 +47,7 @@ def _server_property(key: str, value: str) -> Callable[[Plan], None]:
 
 def _set(type_suffix: str, name_suffix: str, path: str, value: Any) -> Callable[[Plan], None]:
     def mutate(plan: Plan) -> None:
-        node = find(plan, type_suffix, name_suffix)["inputs"]
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        if isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
+        set_path(find(plan, type_suffix, name_suffix)["inputs"], path, value)
 
     return mutate
 

@@ -14,6 +14,7 @@ from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.offline import plan_document, plan_stacks
 from cellctl.project import find_project
 from cells.loader import load_fleet
+from cells.model import Cell
 from cells.placement import load_placement
 from cells.problems import FleetError, Problem
 from cells.stamping import sync_stacks
@@ -90,7 +91,7 @@ def plan(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _select(cells: list, wanted: list[str], fleet_file: Path) -> list[str]:
+def _select(cells: list[Cell], wanted: list[str], fleet_file: Path) -> list[str]:
     known = [c.id for c in cells]
     unknown = [c for c in wanted if c not in known]
     if unknown:

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from cellctl.offline import plan_stacks  # noqa: E402
 from cells.loader import load_fleet  # noqa: E402
+from cells.placement import lock_path, place, render_lock  # noqa: E402
 from cells.stamping import sync_stacks  # noqa: E402
 from cells.synthetic import synthetic_fleet  # noqa: E402
 
@@ -82,6 +83,7 @@ def synthetic_project(folder: Path, regions: int, cells_per_region: int) -> list
     fleet_file.write_text(yaml.safe_dump(synthetic_fleet(regions, cells_per_region, 40)))
     fleet = load_fleet(fleet_file)
     sync_stacks(fleet, "cells/fleet.yaml", folder / "stacks", write=True)
+    lock_path(fleet_file).write_text(render_lock(fleet, place(fleet).placement))
     return [c.id for c in fleet.cells]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -59,10 +60,22 @@ def warning(message: str) -> None:
     err.print(f"warning: {message}", markup=False)
 
 
+def _kubernetes_target(resources: list[dict[str, Any]]) -> str:
+    """The cluster a stack's Kubernetes provider points at, read from its kubeconfig."""
+    for resource in resources:
+        if resource["type"] == "pulumi:providers:kubernetes":
+            try:
+                clusters = json.loads(resource["inputs"].get("kubeconfig", ""))["clusters"]
+                return ",".join(c["name"] for c in clusters)
+            except (ValueError, KeyError, TypeError):
+                return "?"
+    return "-"
+
+
 def plan_summary(plans: Sequence[dict[str, Any]]) -> None:
     headers = (
         "cell", "region", "dr region", "resources", "aws", "kubernetes", "protected",
-        "tenants", "topics", "jobs",
+        "tenants", "topics", "jobs", "kubernetes target",
     )  # fmt: skip
     rows = []
     for plan in sorted(plans, key=lambda p: p["stack"]):
@@ -83,6 +96,7 @@ def plan_summary(plans: Sequence[dict[str, Any]]) -> None:
                 count(lambda t: t == "flinkcells:identity:TenantIdentity"),
                 count(lambda t: t == "aws:msk/topic:Topic"),
                 count(lambda t: t.endswith(":FlinkDeployment")),
+                _kubernetes_target(resources),
             )
         )
     info("offline plan (mock runtime: no cloud calls, placeholder account 111122223333)")

@@ -116,3 +116,11 @@ def test_mandatory_violations_fail_the_plan_and_config_can_relax_them(project: P
     config.write_text("{not json")
     broken = CliRunner().invoke(app, ["plan", "--cell", "usw2-a", "--policy-config", str(config)])
     assert broken.exit_code == 2 and "policy-config" in broken.stderr
+
+
+def test_summary_shows_each_cell_targets_its_own_cluster() -> None:
+    result = CliRunner().invoke(app, ["plan", "--cell", "use1-a", "--cell", "euw1-b", "-j", "1"])
+    assert result.exit_code == 0, result.stdout
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line}
+    assert rows["use1-a"][-1] == "payments-use1-a"
+    assert rows["euw1-b"][-1] == "payments-euw1-b"

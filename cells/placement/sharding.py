@@ -246,10 +246,12 @@ class _RegionPlacer:
         reasons = []
         if len(self.active) < tenant.shard_size:
             reasons.append(f"only {len(self.active)} active cells")
+        share = self._tenant_units(tenant) / tenant.shard_size
+        full = [c for c in self.active if not self._fits(c, share)]
+        if full:
+            reasons.append(f"{len(full)} of {len(self.active)} cells lack capacity")
         if self.max_overlap is not None:
             reasons.append(f"max_overlap {self.max_overlap} is exhausted")
-        if not reasons or any(self.share[c] > 0 for c in self.active):
-            reasons.append("cells lack capacity")
         return Problem(
             f"tenants.{self.index[tenant.id]}",
             "placement-infeasible",

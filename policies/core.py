@@ -131,24 +131,15 @@ class Rule:
     def applies_to(self, resource: Resource) -> bool:
         return not self.types or resource.type in self.types
 
-    def run_resource(self, resource: Resource, config: Mapping[str, Any], report: Report) -> None:
+    def run(self, subject: Resource | Stack, config: Mapping[str, Any], report: Report) -> None:
+        """Check a resource (resource rules) or the whole stack (stack rules)."""
         try:
-            self.check(resource, config, report)
+            self.check(subject, config, report)
         except Unresolved as unknown:
             report(
                 f"{unknown.path} is unknown until the resource exists, so this rule cannot "
                 "verify it: set it from a literal or a value known at preview",
-                resource,
-            )
-
-    def run_stack(self, stack: Stack, config: Mapping[str, Any], report: Report) -> None:
-        try:
-            self.check(stack, config, report)
-        except Unresolved as unknown:
-            report(
-                f"{unknown.path} is unknown until the resources exist, so this rule cannot "
-                "verify it",
-                None,
+                subject if isinstance(subject, Resource) else None,
             )
 
 

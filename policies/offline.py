@@ -137,11 +137,11 @@ def evaluate(
                 )
 
             if rule.kind == "stack":
-                rule.run_stack(stack, settings, report)
+                rule.run(stack, settings, report)
                 continue
             for resource in stack.resources:
                 if rule.applies_to(resource):
-                    rule.run_resource(resource, settings, report)
+                    rule.run(resource, settings, report)
     return findings
 
 

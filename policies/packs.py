@@ -110,7 +110,7 @@ def _resource_validation(rule: Rule, waivers: Waivers) -> Any:
             if not waivers.covers(rule, subject or resource):
                 report_violation(message, None)
 
-        rule.run_resource(resource, {**rule.defaults(), **args.get_config()}, report)
+        rule.run(resource, {**rule.defaults(), **args.get_config()}, report)
 
     return validate
 
@@ -140,6 +140,6 @@ def _stack_validation(rule: Rule, waivers: Waivers) -> Any:
             if subject is None or not waivers.covers(rule, subject):
                 report_violation(message, subject.urn if subject else None)
 
-        rule.run_stack(stack, {**rule.defaults(), **args.get_config()}, report)
+        rule.run(stack, {**rule.defaults(), **args.get_config()}, report)
 
     return validate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -106,6 +107,7 @@ def plan_summary(plans: Sequence[dict[str, Any]]) -> None:
 def placement_tables(fleet: Fleet, placement: Placement) -> None:
     """Per region: tenants x cells (jobs in the cell, `+` member without jobs), then load."""
     loads = {load.cell: load for load in cell_loads(fleet, placement)}
+    jobs_by = Counter((tenant, cell) for (tenant, _), cell in placement.jobs.items())
     for region in fleet.regions:
         cells = [c.id for c in fleet.cells_in(region.name)]
         tenants = [t for t in fleet.tenants if t.home_region == region.name]
@@ -114,9 +116,7 @@ def placement_tables(fleet: Fleet, placement: Placement) -> None:
             shard = placement.shards.get(tenant.id, ())
             row = [tenant.id, str(tenant.shard_size)]
             for cell in cells:
-                jobs = sum(
-                    1 for (t, _), c in placement.jobs.items() if t == tenant.id and c == cell
-                )
+                jobs = jobs_by[(tenant.id, cell)]
                 row.append(
                     f"{jobs} job{'s' if jobs != 1 else ''}"
                     if jobs

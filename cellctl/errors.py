@@ -13,7 +13,6 @@ from cellctl import render
 from cellctl.offline import PlanError
 from cells.problems import FleetError
 
-EXIT_OK = 0
 EXIT_FINDINGS = 1  # out-of-date stack files; later, mandatory policy violations
 EXIT_BAD_INPUT = 2  # a fleet, stack or lock file that cannot be used
 EXIT_INTERNAL = 3  # a bug in cellctl; CELLCTL_DEBUG=1 shows the traceback

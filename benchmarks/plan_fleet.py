@@ -27,11 +27,11 @@ from pulumi.runtime.sync_await import _sync_await
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cellctl.offline import plan_stacks  # noqa: E402
 from cells.loader import load_fleet  # noqa: E402
 from cells.placement import lock_path, place, render_lock  # noqa: E402
 from cells.stamping import sync_stacks  # noqa: E402
 from cells.synthetic import synthetic_fleet  # noqa: E402
+from offline import plan_stacks  # noqa: E402
 
 
 class _EchoMocks(Mocks):

@@ -10,8 +10,8 @@ from typing import ParamSpec, TypeVar
 import typer
 
 from cellctl import render
-from cellctl.offline import PlanError
 from cells.problems import FleetError
+from offline import PlanError
 
 EXIT_FINDINGS = 1  # out-of-date stack files; later, mandatory policy violations
 EXIT_BAD_INPUT = 2  # a fleet, stack or lock file that cannot be used

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from cellctl.offline import plan_stacks
 from cells.loader import load_fleet
 from cells.model import Fleet
+from offline import plan_stacks
 from tests.helpers import EXAMPLE_FLEET, ROOT, PlannedStack
 
 

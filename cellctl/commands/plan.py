@@ -11,13 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cellctl import render
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
-from cellctl.offline import plan_document, plan_stacks
 from cellctl.project import find_project
 from cells.loader import load_fleet
 from cells.model import Cell
 from cells.placement import load_placement
 from cells.problems import FleetError, Problem
 from cells.stamping import sync_stacks
+from offline import plan_document, plan_stacks
 from policies.offline import blocking, evaluate, load_config
 from policies.waivers import WAIVERS_FILE, Waivers
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from cellctl.offline.planner import record_program
 from cells.spec import KafkaSpec, SubnetSpec, TopicSpec
 from components import CheckpointStore, CheckpointStoreArgs, Kafka, KafkaArgs
+from offline.planner import record_program
 
 TAGS = {"fleet": "solo", "region": "eu-north-1", "cell": "lab", "managed-by": "flink-cells"}
 

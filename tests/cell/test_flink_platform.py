@@ -12,12 +12,12 @@ import jsonschema
 import pytest
 import yaml
 
-from cellctl.offline import plan_stacks
 from cells.model import Fleet, Tier
 from cells.placement import load_placement
 from cells.tiers import TIERS
 from components import outputs
 from components.flink_platform import OPERATOR_VERSION
+from offline import plan_stacks
 from tests.helpers import EXAMPLE_FLEET, ROOT, PlannedStack, document
 
 CRD = ROOT / "tests" / "vendor" / "flink-kubernetes-operator-1.15.0"

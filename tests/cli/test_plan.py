@@ -15,9 +15,9 @@ import yaml
 from typer.testing import CliRunner
 
 from cellctl.main import app
-from cellctl.offline import plan_document, plan_stacks
-from cellctl.offline.planner import record_program
 from cells.problems import FleetError
+from offline import plan_document, plan_stacks
+from offline.planner import record_program
 from tests.helpers import ROOT
 
 

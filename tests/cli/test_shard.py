@@ -11,8 +11,8 @@ import yaml
 from typer.testing import CliRunner
 
 from cellctl.main import app
-from cellctl.offline import PlanError
-from cellctl.offline.planner import record_program
+from offline import PlanError
+from offline.planner import record_program
 from tests.helpers import ROOT, example_fleet_data, write_fleet
 
 

@@ -17,8 +17,8 @@ from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from cellctl.offline.recorder import RecordedResource, RecordingMonitor
 from cells.stamping import PROJECT, read_stack_config, stack_file_name
+from offline.recorder import RecordedResource, RecordingMonitor
 
 
 class PlanError(Exception):
@@ -67,7 +67,7 @@ def _configure_mock_engine(monitor: RecordingMonitor, stack: str) -> None:
         mocks.MockSettings(
             monitor=monitor,
             monitor_features=features,
-            engine=mocks.MockEngine(logging.getLogger("cellctl.offline")),
+            engine=mocks.MockEngine(logging.getLogger("offline")),
             project=PROJECT,
             stack=stack,
             dry_run=True,

@@ -9,7 +9,7 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import get_project, get_stack
 
-from cellctl.offline.mocks import CellMocks
+from offline.mocks import CellMocks
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"

@@ -1,7 +1,7 @@
 """Offline plans: the real program, the SDK's mock runtime, every resource recorded."""
 
-from cellctl.offline.planner import PlanError, StackPlan, plan_document, plan_stack, plan_stacks
-from cellctl.offline.recorder import RecordedResource
+from offline.planner import PlanError, StackPlan, plan_document, plan_stack, plan_stacks
+from offline.recorder import RecordedResource
 
 __all__ = [
     "PlanError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from cells.loader import load_fleet
 from cells.model import Cell
 from cells.placement import load_placement, lock_path
 from cells.problems import FleetError, Problem
+from cells.stamping import stack_config
 from offline import plan_document, plan_stacks
 from policies.offline import blocking, evaluate, load_config
 from policies.waivers import WAIVERS_FILE, Waivers
@@ -61,9 +63,17 @@ def plan(
     )
     if out is not None:
         files.check_target(out, inputs=inputs)  # before minutes of planning, not after
-    require_stacks_in_sync(project, fleet, path)
+    # A fleet file outside the project is a what-if: its stacks are planned from config made
+    # here, and no stack file is read or written (they name the committed fleet file).
+    what_if = Path(project.relative(path)).is_absolute()
+    configs = {c: stack_config(fleet, c, str(path.resolve())) for c in selected} if what_if else {}
+    if what_if:
+        render.note(f"what-if plan of {path}: committed stack files are neither read nor written")
+    else:
+        require_stacks_in_sync(project, fleet, path)
     workers = min(jobs or os.cpu_count() or 1, len(selected))
     plans = []
+    lines = not render.err.is_terminal  # CI logs get one line per cell instead of a bar
     with Progress(
         TextColumn("planning"),
         BarColumn(),
@@ -71,11 +81,19 @@ def plan(
         TimeElapsedColumn(),
         console=render.err,
         transient=True,
+        disable=lines,
     ) as progress:
         task = progress.add_task("plan", total=len(selected))
-        for stack_plan in plan_stacks(project.root, selected, workers):
-            plans.append(stack_plan)
-            progress.advance(task)
+        # closing(): an exception in this loop (a Ctrl-C) stops the workers before it leaves.
+        with closing(plan_stacks(project.root, selected, workers, configs)) as planned:
+            for stack_plan in planned:
+                plans.append(stack_plan)
+                progress.advance(task)
+                if lines:
+                    render.note(
+                        f"planned {stack_plan['stack']}: {len(stack_plan['resources'])} "
+                        f"resources [{len(plans)}/{len(selected)}]"
+                    )
     render.plan_summary(plans)
     total = sum(len(p["resources"]) for p in plans)
     render.info(f"planned {total} resources in {len(plans)} cells of fleet '{fleet.name}'")

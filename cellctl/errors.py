@@ -11,7 +11,7 @@ import typer
 
 from cellctl import render
 from cells.problems import FleetError
-from offline import PlanError
+from offline.errors import PlanError
 
 EXIT_FINDINGS = 1  # out-of-date stack files; later, mandatory policy violations
 EXIT_BAD_INPUT = 2  # a fleet, stack or lock file that cannot be used

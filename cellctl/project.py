@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cells.problems import FleetError, Problem
-from cells.stamping import DEFAULT_FLEET_FILE
 
 
 @dataclass(frozen=True)
@@ -18,6 +17,8 @@ class Project:
         return self.root / "stacks"
 
     def fleet_file(self, given: Path | None) -> Path:
+        from cells.stamping import DEFAULT_FLEET_FILE
+
         return given if given is not None else self.root / DEFAULT_FLEET_FILE
 
     def relative(self, path: Path) -> str:

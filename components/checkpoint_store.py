@@ -12,6 +12,7 @@ from components.options import child, stateful
 from components.policy_documents import (
     cell_key_policy,
     document,
+    joined,
     service_trust,
     tls_only_bucket_policy,
     to_json,
@@ -200,8 +201,8 @@ class CheckpointStore(pulumi.ComponentResource):
         """Only what S3 replication of SSE-KMS objects needs; deletes are never replicated."""
         args = self._args
         # With S3 Bucket Keys the KMS encryption context is the bucket ARN, else the object ARN.
-        source_context = [source.arn, pulumi.Output.concat(source.arn, "/*")]
-        destination_context = [destination.arn, pulumi.Output.concat(destination.arn, "/*")]
+        source_context = [source.arn, joined(source.arn, "/*")]
+        destination_context = [destination.arn, joined(destination.arn, "/*")]
         return document(
             {
                 "Sid": "ReadReplicationConfiguration",
@@ -217,13 +218,13 @@ class CheckpointStore(pulumi.ComponentResource):
                     "s3:GetObjectVersionForReplication",
                     "s3:GetObjectVersionTagging",
                 ],
-                "Resource": [pulumi.Output.concat(source.arn, "/*")],
+                "Resource": [joined(source.arn, "/*")],
             },
             {
                 "Sid": "WriteReplicas",
                 "Effect": "Allow",
                 "Action": ["s3:ReplicateObject", "s3:ReplicateTags"],
-                "Resource": [pulumi.Output.concat(destination.arn, "/*")],
+                "Resource": [joined(destination.arn, "/*")],
             },
             {
                 "Sid": "DecryptSource",

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cellctl import render
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project
-from cells.loader import load_fleet
-from cells.model import Cell
-from cells.placement import load_placement
 from cells.problems import FleetError, Problem
-from cells.stamping import sync_stacks
-from offline import plan_document, plan_stacks
-from policies.offline import blocking, evaluate, load_config
-from policies.waivers import WAIVERS_FILE, Waivers
+
+if TYPE_CHECKING:
+    from cells.model import Cell
 
 
 @reports_user_errors
@@ -41,6 +36,21 @@ def plan(
 ) -> None:
     """Run each cell's Pulumi program under the SDK's mock runtime, record every resource, and
     check the durability and security policy packs against it."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from cells.loader import load_fleet
+    from cells.placement import load_placement
+    from cells.stamping import sync_stacks
+    from offline import plan_document, plan_stacks
+    from policies.offline import blocking, evaluate, load_config
+    from policies.waivers import WAIVERS_FILE, Waivers
+
     try:
         settings = load_config(policy_config)
         waivers = Waivers.load()

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cellctl import render
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project
-from cells.loader import load_fleet
-from cells.model import CellState, Fleet
-from cells.placement import (
-    Placement,
-    PlacementError,
-    lock_path,
-    place,
-    read_lock,
-    render_lock,
-)
-from cells.placement.report import cell_loads, movement
 from cells.problems import FleetError, Problem
+
+if TYPE_CHECKING:
+    from cells.model import Fleet
+    from cells.placement import Placement
 
 
 @reports_user_errors
@@ -41,6 +34,10 @@ def shard(
     fleet_file: Annotated[Path | None, typer.Option("--fleet", help="Fleet file.")] = None,
 ) -> None:
     """Place new tenants and jobs, keeping every existing assignment; update the lock file."""
+    from cells.loader import load_fleet
+    from cells.placement import PlacementError, lock_path, place, read_lock, render_lock
+    from cells.placement.report import cell_loads, movement
+
     if rebalance and drain:
         raise FleetError(
             Path("cellctl"),
@@ -92,6 +89,8 @@ def shard(
 def _check_drainable(
     fleet: Fleet, previous: Placement | None, cell_id: str, fleet_file: Path
 ) -> None:
+    from cells.model import CellState
+
     cell = fleet.cell(cell_id)
     in_lock = previous is not None and any(cell_id in s for s in previous.shards.values())
     if cell is None and not in_lock:

@@ -10,8 +10,6 @@ import typer
 from cellctl import render
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project
-from cells.loader import load_fleet
-from cells.stamping import sync_stacks
 
 app = typer.Typer(no_args_is_help=True, help="Stack files: stacks/Pulumi.<cell>.yaml.")
 
@@ -25,6 +23,9 @@ def sync(
     fleet_file: Annotated[Path | None, typer.Option("--fleet", help="Fleet file.")] = None,
 ) -> None:
     """Write a stack file per cell; files of departed cells are reported, never deleted."""
+    from cells.loader import load_fleet
+    from cells.stamping import sync_stacks
+
     project = find_project()
     path = project.fleet_file(fleet_file)
     fleet = load_fleet(path)

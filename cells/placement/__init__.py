@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         lock_path,
         read_lock,
         render_lock,
+        unfinished_drains,
     )
     from cells.placement.model import JobKey, Move, Placement, PlacementError, PlacementResult
     from cells.placement.sharding import place
@@ -32,6 +33,7 @@ _HOMES = {
     "place": "cells.placement.sharding",
     "read_lock": "cells.placement.lock",
     "render_lock": "cells.placement.lock",
+    "unfinished_drains": "cells.placement.lock",
 }
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "place",
     "read_lock",
     "render_lock",
+    "unfinished_drains",
 ]
 
 __getattr__ = lazy_exports(__name__, _HOMES)

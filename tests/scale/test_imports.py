@@ -8,7 +8,7 @@ import sys
 
 from tests.helpers import EXAMPLE_FLEET, ROOT
 
-HEAVY = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "numpy", "jsonschema", "policies")
+HEAVY = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "numpy", "jsonschema", "policies", "boto3")
 
 
 def _modules_after(*argv: str) -> set[str]:
@@ -37,3 +37,25 @@ def test_validate_loads_the_fleet_model_only() -> None:
     loaded = _modules_after("validate", str(EXAMPLE_FLEET))
     assert "cells.model" in loaded
     assert not loaded & set(HEAVY)
+
+
+def test_listed_summaries_are_the_commands_own() -> None:
+    import importlib
+
+    from cellctl.main import COMMANDS, load
+
+    for command in COMMANDS:
+        loaded = load(command)
+        assert loaded.name == command.name
+        own = " ".join((loaded.help or "").split())
+        assert own.startswith(" ".join(command.summary.split())), command.name
+        importlib.import_module(command.module)
+
+
+def test_expected_failures_name_real_exceptions() -> None:
+    import importlib
+
+    from cellctl.errors import EXPECTED_FAILURES
+
+    for module, name in EXPECTED_FAILURES:
+        assert issubclass(getattr(importlib.import_module(module), name), Exception)

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from cells.aws_names import CellNames, TenantNames
 
 MANAGED_BY = "flink-cells"
+# A CloudWatch alarm with this tag set to "true" (and the cell's fleet and cell tags) is one of
+# the cell's health alarms: a rollout halts while it is in ALARM.
+HEALTH_GATE_TAG = "health-gate"
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,11 @@ class JobSpec:
     capacity_units: int
     rpo_seconds: int
     dr_rpo_seconds: int = 3600
-    # Where the job starts from on first deployment (a move or a DR restore); None: empty state.
+    # A restore point to start from on first deployment (a moved job, a DR restore): the operator
+    # reads it only when the FlinkDeployment is created; restored with NO_CLAIM.
     initial_savepoint_path: str | None = None
+    # The job is moving out of this cell: kept, but suspended with a savepoint.
+    suspended: bool = False
 
     @property
     def taskmanagers(self) -> int:

@@ -22,7 +22,6 @@ RPO_ANNOTATION = "flink-cells.io/rpo-seconds"
 DR_RPO_ANNOTATION = "flink-cells.io/dr-rpo-seconds"
 RECOVERS_ANNOTATION = "flink-cells.io/recovers"
 DROPPED_STATE_ANNOTATION = "flink-cells.io/dropped-state"
-CLAIM_MODE_KEY = "execution.state-recovery.claim-mode"
 ZONE = "topology.kubernetes.io/zone"
 CHECKPOINT_TIMEOUT = "10 min"
 TOLERABLE_FAILED_CHECKPOINTS = 3
@@ -39,6 +38,8 @@ KAFKA_TRANSACTIONAL_ID_KEY = "flinkcells.kafka.sink.transactional-id-prefix"
 # state (those lost offsets) is left behind on purpose.
 KAFKA_SOURCE_OFFSETS_KEY = "flinkcells.kafka.source.starting-offsets"
 KAFKA_SOURCE_UID_SUFFIX_KEY = "flinkcells.kafka.source.uid-suffix"
+# A job started from another cell's (or region's) savepoint never owns it: NO_CLAIM.
+CLAIM_MODE_KEY = "execution.state-recovery.claim-mode"
 
 
 def state_dir(bucket: str, tenant: str, job: str, kind: str) -> str:
@@ -80,10 +81,7 @@ def flink_configuration(
 ) -> dict[str, str]:
     large = job.state_size == "large"
     suffix = recovery.transactional_id_suffix if recovery else None
-    restore: dict[str, str] = {}
-    if job.initial_savepoint_path:
-        # The restored job never owns (nor deletes) the savepoint it started from.
-        restore[CLAIM_MODE_KEY] = "NO_CLAIM"
+    restore = {CLAIM_MODE_KEY: "NO_CLAIM"} if job.initial_savepoint_path else {}
     if recovery is not None:
         restore[KAFKA_SOURCE_OFFSETS_KEY] = (
             "committed-group-offsets" if recovery.standby_msk_cluster else "earliest"
@@ -153,8 +151,9 @@ def flink_deployment(
     job_section: dict[str, Any] = {
         "jarURI": job.jar_uri,
         "parallelism": job.parallelism,
-        "upgradeMode": job.upgrade_mode,
-        "state": "running",
+        # Suspending with last-state takes no savepoint; a job moving out needs one.
+        "upgradeMode": "savepoint" if job.suspended else job.upgrade_mode,
+        "state": "suspended" if job.suspended else "running",
         # A recovery leaves the Kafka sources' state behind (see dropped_state); else nothing.
         "allowNonRestoredState": recovery is not None,
     }

@@ -343,6 +343,7 @@ class FlinkJob(pulumi.ComponentResource):
                     spec.names.checkpoint_bucket,
                     bootstrap,
                     spec.sink_transaction_timeout_ms,
+                    spec.recovery,
                 )[part]
             )
 

@@ -10,6 +10,7 @@ import yaml
 from cells.aws_names import cell_names, tenant_names
 from cells.model import Fleet, Job, NodePool, Tenant
 from cells.placement import Placement
+from cells.placement.moves import HostedJob, hosted_jobs, tenants_hosted
 from cells.problems import FleetError, Problem
 from cells.spec import (
     MANAGED_BY,
@@ -61,9 +62,9 @@ def cell_spec(fleet: Fleet, placement: Placement, cell_id: str, fleet_file: Path
         "wave": str(cell.wave),
         "managed-by": MANAGED_BY,
     }
-    placed_jobs = set(placement.jobs_in(cell.id))
+    hosted = hosted_jobs(placement, cell.id)
     tenants = []
-    for tenant_id in placement.tenants_in(cell.id):
+    for tenant_id in tenants_hosted(placement, cell.id):
         tenant = fleet.tenant(tenant_id)
         assert tenant is not None, f"placement names unknown tenant {tenant_id}"
         tenants.append(
@@ -88,9 +89,9 @@ def cell_spec(fleet: Fleet, placement: Placement, cell_id: str, fleet_file: Path
                     for topic in tenant.topics
                 ),
                 jobs=tuple(
-                    _job(fleet, tenant, job)
+                    _job(fleet, tenant, job, hosted[(tenant.id, job.id)])
                     for job in tenant.jobs
-                    if (tenant.id, job.id) in placed_jobs
+                    if (tenant.id, job.id) in hosted
                 ),
                 tags={**tags, "tenant": tenant.id},
             )
@@ -134,7 +135,7 @@ def cell_spec(fleet: Fleet, placement: Placement, cell_id: str, fleet_file: Path
     )
 
 
-def _job(fleet: Fleet, tenant: Tenant, job: Job) -> JobSpec:
+def _job(fleet: Fleet, tenant: Tenant, job: Job, hosted: HostedJob) -> JobSpec:
     flink = fleet.fleet.flink
     version = job.flink_version or tenant.flink_version or flink.version
     return JobSpec(
@@ -155,6 +156,8 @@ def _job(fleet: Fleet, tenant: Tenant, job: Job) -> JobSpec:
         upgrade_mode=job.upgrade_mode.value,
         capacity_units=job.capacity_units,
         rpo_seconds=job.rpo_seconds,
+        initial_savepoint_path=hosted.initial_savepoint_path,
+        suspended=hosted.suspended,
     )
 
 

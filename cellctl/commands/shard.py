@@ -21,6 +21,7 @@ from cells.placement import (
     read_lock,
     render_lock,
 )
+from cells.placement.moves import in_progress, next_step, record_moves
 from cells.placement.report import cell_loads, movement
 from cells.problems import FleetError, Problem
 
@@ -55,9 +56,11 @@ def shard(
         _check_drainable(fleet, previous, drain, path)
     try:
         result = place(fleet, previous, rebalance=rebalance, drain=drain)
+        # A job that changes cells moves with its state: the lock records each move's step.
+        locked = record_moves(previous, result.placement, result.moves)
     except PlacementError as error:
         raise FleetError(path, error.problems) from None
-    text = render_lock(fleet, result.placement)
+    text = render_lock(fleet, locked)
     current = lock_file.read_text(encoding="utf-8") if lock_file.exists() else None
     if as_json:
         render.info(json.dumps(render.placement_json(fleet, previous, result), indent=2))
@@ -68,9 +71,17 @@ def shard(
             render.placement_report(fleet, previous, result.placement)
     relative = project.relative(lock_file)
     status = render.note if as_json else render.info
+    moving = in_progress(locked)
     if check:
         if current != text:
             render.failure(f"{relative} is out of date with the fleet; run `cellctl shard`")
+            raise typer.Exit(EXIT_FINDINGS)
+        for (tenant, job), move in moving:
+            render.failure(
+                f"job {tenant}/{job} is moving {move.from_cell} -> {move.to_cell} "
+                f"({move.step}); next: {next_step(tenant, job, move)}"
+            )
+        if moving:
             raise typer.Exit(EXIT_FINDINGS)
         status(f"{relative} is up to date")
         return
@@ -83,6 +94,11 @@ def shard(
         )
     else:
         status(f"{relative} is up to date")
+    for (tenant, job), move in moving:
+        render.warning(
+            f"job {tenant}/{job} is moving {move.from_cell} -> {move.to_cell} ({move.step}); "
+            f"next: {next_step(tenant, job, move)}"
+        )
     if not as_json and any(
         load.used > load.capacity for load in cell_loads(fleet, result.placement)
     ):

@@ -1,12 +1,22 @@
 """Placement: which cells each tenant is provisioned in, and where each job runs."""
 
 from cells.placement.lock import disagreements, load_placement, lock_path, read_lock, render_lock
-from cells.placement.model import JobKey, Move, Placement, PlacementError, PlacementResult
+from cells.placement.model import (
+    JobKey,
+    JobMove,
+    Move,
+    MoveStep,
+    Placement,
+    PlacementError,
+    PlacementResult,
+)
 from cells.placement.sharding import place
 
 __all__ = [
     "JobKey",
+    "JobMove",
     "Move",
+    "MoveStep",
     "Placement",
     "PlacementError",
     "PlacementResult",

@@ -27,6 +27,10 @@ KubernetesVersion = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
 InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 BrokerType = Annotated[str, StringConstraints(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")]
 KafkaVersion = Annotated[str, StringConstraints(pattern=r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$")]
+# A time span such as 90s, 30m, 1h or 1h30m (cells.durations reads it).
+Duration = Annotated[
+    str, StringConstraints(pattern=r"^(0|\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$", max_length=16)
+]
 
 
 class Strict(BaseModel):
@@ -167,6 +171,20 @@ class FlinkSettings(Strict):
     jobmanager: JobManagerResources = Field(default_factory=JobManagerResources)
 
 
+class RolloutSettings(Strict):
+    """How `cellctl rollout` paces the fleet: bake time after each wave, and the job check."""
+
+    # Bake after a wave, before its health gates; waves not listed bake `default_bake`.
+    bake: dict[Annotated[int, Field(ge=0)], Duration] = Field(default_factory=dict)
+    default_bake: Duration = "1h"
+    # argv of a command that exits 0 when every Flink job of a cell is running; it may name
+    # {fleet}, {cell}, {region} and {cluster} (the cell's EKS cluster).
+    job_check: list[Annotated[str, StringConstraints(min_length=1)]] | None = Field(
+        default=None, min_length=1
+    )
+    job_check_timeout: Duration = "5m"
+
+
 class FleetSettings(Strict):
     name: Identifier
     production: bool = True
@@ -176,6 +194,7 @@ class FleetSettings(Strict):
     max_overlap: int | None = Field(default=None, ge=1, le=16)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     flink: FlinkSettings = Field(default_factory=FlinkSettings)
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
 
 
 class Fleet(Strict):

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from cells.aws_names import CellNames, TenantNames
 
 MANAGED_BY = "flink-cells"
+# A CloudWatch alarm with this tag set to "true" (and the cell's fleet and cell tags) is one of
+# the cell's health alarms: a rollout halts while it is in ALARM.
+HEALTH_GATE_TAG = "health-gate"
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cellctl import render
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
-from cellctl.project import find_project
+from cellctl.project import find_project, require_stacks_in_sync
 from cells.loader import load_fleet
 from cells.model import Cell
 from cells.placement import load_placement
 from cells.problems import FleetError, Problem
-from cells.stamping import sync_stacks
 from offline import plan_document, plan_stacks
 from policies.offline import blocking, evaluate, load_config
 from policies.waivers import WAIVERS_FILE, Waivers
@@ -52,17 +51,7 @@ def plan(
     fleet = load_fleet(path)
     load_placement(fleet, path)  # a stale lock is reported here, before any program runs
     selected = _select(fleet.cells, cells or [], path)
-    stale = sync_stacks(fleet, project.relative(path), project.stacks_dir, write=False)
-    if stale.created or stale.updated:
-        raise FleetError(
-            project.stacks_dir,
-            [
-                Problem(
-                    name, "stack-out-of-date", "differs from the fleet; run `cellctl stacks sync`"
-                )
-                for name in stale.created + stale.updated
-            ],
-        )
+    require_stacks_in_sync(project, fleet, path)
     workers = min(jobs or os.cpu_count() or 1, len(selected))
     plans = []
     with Progress(

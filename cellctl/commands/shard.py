@@ -11,18 +11,22 @@ import typer
 from cellctl import render
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project
+from cells import files
 from cells.loader import load_fleet
 from cells.model import CellState, Fleet
 from cells.placement import (
     Placement,
     PlacementError,
+    disagreements,
     lock_path,
     place,
     read_lock,
     render_lock,
+    unfinished_drains,
 )
 from cells.placement.moves import in_progress, next_step, record_moves
-from cells.placement.report import cell_loads, movement
+from cells.placement.report import movement
+from cells.placement.sharding import REMOVALS
 from cells.problems import FleetError, Problem
 
 
@@ -51,7 +55,8 @@ def shard(
     path = project.fleet_file(fleet_file)
     fleet = load_fleet(path)
     lock_file = lock_path(path)
-    previous = read_lock(lock_file) if lock_file.exists() else None
+    current = files.read_text_if_exists(lock_file)
+    previous = read_lock(lock_file) if current is not None else None
     if drain is not None:
         _check_drainable(fleet, previous, drain, path)
     try:
@@ -61,7 +66,6 @@ def shard(
     except PlacementError as error:
         raise FleetError(path, error.problems) from None
     text = render_lock(fleet, locked)
-    current = lock_file.read_text(encoding="utf-8") if lock_file.exists() else None
     if as_json:
         render.info(json.dumps(render.placement_json(fleet, previous, result), indent=2))
     else:
@@ -73,8 +77,16 @@ def shard(
     status = render.note if as_json else render.info
     moving = in_progress(locked)
     if check:
-        if current != text:
-            render.failure(f"{relative} is out of date with the fleet; run `cellctl shard`")
+        reasons = unfinished_drains(fleet, previous) if previous is not None else []
+        if previous is not None:
+            reasons = disagreements(fleet, previous) + reasons
+        if reasons:
+            render.fleet_error(FleetError(lock_file, reasons))
+        if current != text or reasons:
+            render.failure(
+                f"{relative} is out of date with the fleet; "
+                + ("each problem above says what to run" if reasons else "run `cellctl shard`")
+            )
             raise typer.Exit(EXIT_FINDINGS)
         for (tenant, job), move in moving:
             render.failure(
@@ -86,11 +98,12 @@ def shard(
         status(f"{relative} is up to date")
         return
     if current != text:
-        lock_file.write_text(text, encoding="utf-8")
+        files.write_text(lock_file, text, inputs=(path,))
         moved = movement(previous, result.placement)
+        removed = sum(m.reason in REMOVALS for m in result.moves)
         status(
             f"wrote {relative}: {moved.tenants_moved} tenant shard(s) and "
-            f"{moved.jobs_moved} job(s) moved; commit it with the fleet file"
+            f"{moved.jobs_moved} job(s) moved, {removed} removed; commit it with the fleet file"
         )
     else:
         status(f"{relative} is up to date")
@@ -99,10 +112,6 @@ def shard(
             f"job {tenant}/{job} is moving {move.from_cell} -> {move.to_cell} ({move.step}); "
             f"next: {next_step(tenant, job, move)}"
         )
-    if not as_json and any(
-        load.used > load.capacity for load in cell_loads(fleet, result.placement)
-    ):
-        render.warning("a cell holds more than its capacity: run `cellctl shard --rebalance`")
 
 
 def _check_drainable(

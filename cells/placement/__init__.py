@@ -18,12 +18,22 @@ if TYPE_CHECKING:
         render_lock,
         unfinished_drains,
     )
-    from cells.placement.model import JobKey, Move, Placement, PlacementError, PlacementResult
+    from cells.placement.model import (
+        JobKey,
+        JobMove,
+        Move,
+        MoveStep,
+        Placement,
+        PlacementError,
+        PlacementResult,
+    )
     from cells.placement.sharding import place
 
 _HOMES = {
     "JobKey": "cells.placement.model",
+    "JobMove": "cells.placement.model",
     "Move": "cells.placement.model",
+    "MoveStep": "cells.placement.model",
     "Placement": "cells.placement.model",
     "PlacementError": "cells.placement.model",
     "PlacementResult": "cells.placement.model",
@@ -38,7 +48,9 @@ _HOMES = {
 
 __all__ = [
     "JobKey",
+    "JobMove",
     "Move",
+    "MoveStep",
     "Placement",
     "PlacementError",
     "PlacementResult",

@@ -59,3 +59,10 @@ def test_expected_failures_name_real_exceptions() -> None:
 
     for module, name in EXPECTED_FAILURES:
         assert issubclass(getattr(importlib.import_module(module), name), Exception)
+
+
+def test_every_command_module_is_listed() -> None:
+    from cellctl.main import COMMANDS
+
+    modules = {p.stem for p in (ROOT / "cellctl" / "commands").glob("*.py")} - {"__init__"}
+    assert modules == {c.module.rsplit(".", 1)[1] for c in COMMANDS}

@@ -28,6 +28,7 @@ PATTERN_HINTS = {
     r"^(local|s3|https)://\S+\.jar$": "a jar URI such as local:///opt/flink/usrlib/job.jar",
     r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)*$": "a Java class name such as com.acme.Main",
     r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$": "an MSK Kafka version of 3.6 or later, such as 3.9.x",
+    r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$": "an S3 bucket name such as acme-flink-artifacts",
 }
 
 

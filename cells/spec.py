@@ -101,6 +101,7 @@ class CellSpec:
     names: CellNames
     tenants: tuple[TenantSpec, ...]
     tags: Mapping[str, str]
+    artifact_buckets: tuple[str, ...] = ()  # shared, read-only: where s3:// jars live
 
     @property
     def broker_subnets(self) -> tuple[SubnetSpec, ...]:

@@ -131,6 +131,7 @@ def cell_spec(fleet: Fleet, placement: Placement, cell_id: str, fleet_file: Path
         names=cell_names(fleet.name, cell.id),
         tenants=tuple(tenants),
         tags=tags,
+        artifact_buckets=tuple(fleet.fleet.artifact_buckets),
     )
 
 

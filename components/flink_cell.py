@@ -9,6 +9,7 @@ from cells.spec import CellSpec
 from components import outputs
 from components.checkpoint_store import CheckpointStore, CheckpointStoreArgs
 from components.compute import Compute, ComputeArgs
+from components.flink_deployment import state_prefixes
 from components.flink_platform import FlinkPlatform, FlinkPlatformArgs
 from components.kafka import Kafka, KafkaArgs
 from components.tenant_identity import TenantIdentity, TenantIdentityArgs
@@ -47,6 +48,13 @@ class FlinkCell(pulumi.ComponentResource):
                 tags=spec.tags,
                 account_id=account_id,
                 replica_provider=dr,
+                replica_expiring_prefixes=tuple(
+                    prefixes[kind]
+                    for tenant in spec.tenants
+                    for job in tenant.jobs
+                    for prefixes in [state_prefixes(tenant.id, job.id)]
+                    for kind in ("checkpoints", "ha")
+                ),
             ),
             opts=in_region,
         )
@@ -92,6 +100,7 @@ class FlinkCell(pulumi.ComponentResource):
                     bucket_arn=self.checkpoints.bucket.arn,
                     kms_key_arn=self.checkpoints.key.arn,
                     msk_cluster_arn=self.kafka.cluster.arn,
+                    artifact_buckets=spec.artifact_buckets,
                 ),
                 opts=in_region,
             )

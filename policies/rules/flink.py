@@ -18,6 +18,11 @@ from policies.rules.kafka import CLUSTER, configuration_of, server_properties
 
 DEPLOYMENT = "kubernetes:flink.apache.org/v1beta1:FlinkDeployment"
 RPO_ANNOTATION = "flink-cells.io/rpo-seconds"
+DR_RPO_ANNOTATION = "flink-cells.io/dr-rpo-seconds"
+# A recovery deployment says what it leaves behind on purpose (components/flink_deployment.py).
+RECOVERS_ANNOTATION = "flink-cells.io/recovers"
+DROPPED_STATE_ANNOTATION = "flink-cells.io/dropped-state"
+REPLICATION_LAG_BUDGET_SECONDS = 900  # S3 Replication Time Control: 99.99% within 15 minutes
 TRANSACTION_KEY = "flinkcells.kafka.sink.transaction-timeout-ms"
 BROKER_TRANSACTION_DEFAULT_MS = 900_000  # Kafka's transaction.max.timeout.ms when unset
 # Current key first, then the deprecated names Flink still reads.
@@ -50,22 +55,34 @@ def setting(resource: Resource, name: str) -> Any:
     return next((flink[k] for k in KEYS[name] if k in flink), None)
 
 
-def rpo(resource: Resource, config: Mapping[str, Any]) -> float | None:
-    """The job's RPO from its annotation, capped by the pack's ceiling; None when missing."""
+def annotation(resource: Resource, key: str) -> str | None:
     # Annotation keys hold dots, so read the map rather than a dotted path.
-    annotated = str((resource.get("metadata.annotations") or {}).get(RPO_ANNOTATION, ""))
+    value = (resource.get("metadata.annotations") or {}).get(key)
+    return None if value is None else str(value)
+
+
+def rpo(
+    resource: Resource,
+    config: Mapping[str, Any],
+    key: str = RPO_ANNOTATION,
+    ceiling_key: str = "maxRpoSeconds",
+) -> float | None:
+    """The job's (DR) RPO from its annotation, capped by the pack's ceiling; None when missing:
+    a job without one is a finding, never a job held to a default."""
+    annotated = annotation(resource, key) or ""
     if not annotated.isdigit() or int(annotated) == 0:
         return None
-    return min(float(annotated), float(config["maxRpoSeconds"]))
+    return min(float(annotated), float(config[ceiling_key]))
 
 
 RPO_CONFIG = {"maxRpoSeconds": {"type": "integer", "default": 3600, "minimum": 1}}
+DR_RPO_CONFIG = {"maxDrRpoSeconds": {"type": "integer", "default": 604800, "minimum": 960}}
 
 
-def _no_rpo(resource: Resource, report: Report) -> None:
+def _no_rpo(resource: Resource, report: Report, key: str = RPO_ANNOTATION) -> None:
     report(
-        f"{resource.name}: no {RPO_ANNOTATION} annotation: the job's RPO is unknown, so nothing "
-        "can be checked against it",
+        f"{resource.name}: no {key} annotation: the job's RPO is unknown, so nothing can be "
+        "checked against it",
         resource,
     )
 
@@ -133,27 +150,31 @@ def checkpointing(resource: Resource, config: Mapping[str, Any], report: Report)
 @resource_rule(
     "DUR-FLINK-3",
     "flink-periodic-savepoints",
-    "Periodic savepoints (relocatable, for DR) are taken no further apart than the RPO.",
+    "Periodic savepoints (relocatable, for DR) are taken often enough that, with the 15-minute "
+    "replication lag budget, the job's DR RPO annotation (which must be there) holds.",
     "high",
-    "Set kubernetes.operator.periodic.savepoint.interval to at most the job's RPO.",
+    "Annotate flink-cells.io/dr-rpo-seconds and set "
+    "kubernetes.operator.periodic.savepoint.interval to at most that minus 900 s.",
     types={DEPLOYMENT},
-    config=RPO_CONFIG,
+    config=DR_RPO_CONFIG,
 )
 def periodic_savepoints(resource: Resource, config: Mapping[str, Any], report: Report) -> None:
     raw = flink_config(resource).get("kubernetes.operator.periodic.savepoint.interval")
     interval = seconds(raw)
-    limit = rpo(resource, config)
+    target = rpo(resource, config, DR_RPO_ANNOTATION, "maxDrRpoSeconds")
     if not interval:
         report(
             f"{resource.name}: no periodic savepoints (interval {raw or 'unset'}): a DR restore "
             "has nothing to start from",
             resource,
         )
-    elif limit is None:
-        _no_rpo(resource, report)
-    elif interval > limit:
+    elif target is None:
+        _no_rpo(resource, report, DR_RPO_ANNOTATION)
+    elif interval + REPLICATION_LAG_BUDGET_SECONDS > target:
         report(
-            f"{resource.name}: savepoints every {interval:g} s exceed the RPO of {limit:g} s",
+            f"{resource.name}: savepoints every {interval:g} s plus the "
+            f"{REPLICATION_LAG_BUDGET_SECONDS} s replication lag budget exceed the DR RPO of "
+            f"{target:g} s",
             resource,
         )
 
@@ -246,16 +267,28 @@ def transaction_timeout(stack: Stack, config: Mapping[str, Any], report: Report)
 @resource_rule(
     "DUR-FLINK-7",
     "flink-restores-all-state",
-    "A job never starts while skipping state it cannot map (allowNonRestoredState off), and "
-    "deleting its FlinkDeployment takes a savepoint first.",
+    "A job never starts while skipping state it cannot map (allowNonRestoredState off, unless a "
+    "DR recovery annotates what it leaves behind), and deleting its FlinkDeployment takes a "
+    "savepoint first.",
     "critical",
     "Set spec.job.allowNonRestoredState false and "
     "kubernetes.operator.job.savepoint-on-deletion true.",
     types={DEPLOYMENT},
 )
 def restores_all_state(resource: Resource, config: Mapping[str, Any], report: Report) -> None:
-    if resource.get("spec.job.allowNonRestoredState") not in (None, False, "false"):
-        report(f"{resource.name}: allowNonRestoredState drops state the job cannot map", resource)
+    # A DR recovery leaves its Kafka sources' offsets behind on purpose, and says so.
+    declared = annotation(resource, RECOVERS_ANNOTATION) and annotation(
+        resource, DROPPED_STATE_ANNOTATION
+    )
+    if (
+        resource.get("spec.job.allowNonRestoredState") not in (None, False, "false")
+        and not declared
+    ):
+        report(
+            f"{resource.name}: allowNonRestoredState drops state the job cannot map, and no "
+            f"{DROPPED_STATE_ANNOTATION} annotation of a recovery says what",
+            resource,
+        )
     flag = flink_config(resource).get("kubernetes.operator.job.savepoint-on-deletion")
     if str(flag).lower() != "true":
         report(f"{resource.name}: deleting the deployment takes no savepoint", resource)

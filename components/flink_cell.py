@@ -7,9 +7,10 @@ import pulumi_aws as aws
 
 from cells.spec import CellSpec
 from components import outputs
-from components.checkpoint_store import CheckpointStore, CheckpointStoreArgs
+from components.checkpoint_store import REPLICATION_RULE_ID, CheckpointStore, CheckpointStoreArgs
 from components.compute import Compute, ComputeArgs
 from components.flink_platform import FlinkPlatform, FlinkPlatformArgs
+from components.health_alarms import HealthAlarms, HealthAlarmsArgs
 from components.kafka import Kafka, KafkaArgs
 from components.tenant_identity import TenantIdentity, TenantIdentityArgs
 
@@ -77,6 +78,18 @@ class FlinkCell(pulumi.ComponentResource):
                 kms_key_arn=self.checkpoints.key.arn,
                 topics=tuple(topic for tenant in spec.tenants for topic in tenant.topics),
                 production=spec.production,
+                tags=spec.tags,
+            ),
+            opts=in_region,
+        )
+        self.health = HealthAlarms(
+            f"{name}-health",
+            HealthAlarmsArgs(
+                alarm_prefix=f"{spec.fleet}-{spec.cell}",
+                msk_cluster_name=names.msk_cluster,
+                bucket_name=names.checkpoint_bucket,
+                replica_bucket_name=names.replica_bucket,
+                replication_rule_id=REPLICATION_RULE_ID,
                 tags=spec.tags,
             ),
             opts=in_region,

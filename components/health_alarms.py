@@ -24,7 +24,7 @@ class HealthAlarmsArgs:
     alarm_prefix: str  # `<fleet>-<cell>`: alarm names are unique per account and region
     msk_cluster_name: str
     bucket_name: str
-    replica_bucket_name: str
+    replica_bucket_name: str | None  # None: the cell replicates nowhere (a recovery cell)
     replication_rule_id: str
     tags: Mapping[str, str]
 
@@ -48,41 +48,35 @@ class HealthAlarms(pulumi.ComponentResource):
     ) -> None:
         super().__init__("flinkcells:health:HealthAlarms", name, None, opts)
         msk = {"Cluster Name": args.msk_cluster_name}
-        replication = {
-            "SourceBucket": args.bucket_name,
-            "DestinationBucket": args.replica_bucket_name,
-            "RuleId": args.replication_rule_id,
-        }
+        watched = [
+            (_Alarm("msk-offline-partitions", "AWS/Kafka", "OfflinePartitionsCount",
+                    "Maximum", "GreaterThanThreshold", 0, 60, 1,
+                    "partitions without a leader: producers and Flink sources stall"), msk),
+            (_Alarm("msk-active-controller", "AWS/Kafka", "ActiveControllerCount",
+                    "Sum", "LessThanThreshold", 1, 60, 3,
+                    "no active controller: leadership cannot move when a broker fails"), msk),
+        ]  # fmt: skip
+        if args.replica_bucket_name is not None:
+            replication = {
+                "SourceBucket": args.bucket_name,
+                "DestinationBucket": args.replica_bucket_name,
+                "RuleId": args.replication_rule_id,
+            }
+            watched += [
+                (_Alarm("checkpoint-replication-failed", "AWS/S3", "OperationsFailedReplication",
+                        "Sum", "GreaterThanThreshold", 0, 300, 1,
+                        "checkpoint objects failed to replicate: the DR region lacks state"),
+                 replication),
+                (_Alarm("checkpoint-replication-latency", "AWS/S3", "ReplicationLatency",
+                        "Maximum", "GreaterThanThreshold", REPLICATION_LATENCY_LIMIT_SECONDS,
+                        300, 3, "replication slower than its 15-minute promise: DR RPO at risk"),
+                 replication),
+            ]  # fmt: skip
         tags = {**args.tags, HEALTH_GATE_TAG: "true"}
         self.alarms = [
             self._alarm(name, args.alarm_prefix, alarm, dimensions, tags)
-            for alarm, dimensions in (
-                (
-                    _Alarm("msk-offline-partitions", "AWS/Kafka", "OfflinePartitionsCount",
-                           "Maximum", "GreaterThanThreshold", 0, 60, 1,
-                           "partitions without a leader: producers and Flink sources stall"),
-                    msk,
-                ),
-                (
-                    _Alarm("msk-active-controller", "AWS/Kafka", "ActiveControllerCount",
-                           "Sum", "LessThanThreshold", 1, 60, 3,
-                           "no active controller: leadership cannot move when a broker fails"),
-                    msk,
-                ),
-                (
-                    _Alarm("checkpoint-replication-failed", "AWS/S3", "OperationsFailedReplication",
-                           "Sum", "GreaterThanThreshold", 0, 300, 1,
-                           "checkpoint objects failed to replicate: the DR region lacks state"),
-                    replication,
-                ),
-                (
-                    _Alarm("checkpoint-replication-latency", "AWS/S3", "ReplicationLatency",
-                           "Maximum", "GreaterThanThreshold", REPLICATION_LATENCY_LIMIT_SECONDS,
-                           300, 3, "replication slower than its 15-minute promise: DR RPO at risk"),
-                    replication,
-                ),
-            )
-        ]  # fmt: skip
+            for alarm, dimensions in watched
+        ]
         self.register_outputs({"alarmArns": [a.arn for a in self.alarms]})
 
     def _alarm(

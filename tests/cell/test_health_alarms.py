@@ -115,3 +115,16 @@ def test_health_alarms_alone():
         "solo-lab-checkpoint-replication-latency",
     }
     assert all(a.inputs["tags"][HEALTH_GATE_TAG] == "true" for a in alarms)
+
+
+def test_a_cell_that_replicates_nowhere_has_no_replication_alarms():
+    def program() -> None:
+        HealthAlarms(
+            "lab-health",
+            HealthAlarmsArgs("solo-lab", "solo-lab-standby", "solo-lab-cp", None, "rule", {}),
+        )
+
+    plan = record_program("solo", {"aws:region": "eu-north-1"}, program)
+    alarms = [r for r in plan.resources if r.type == ALARM]
+    assert {a.inputs["namespace"] for a in alarms} == {"AWS/Kafka"}
+    assert {a.inputs["dimensions"]["Cluster Name"] for a in alarms} == {"solo-lab-standby"}

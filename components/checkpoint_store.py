@@ -28,6 +28,7 @@ REPLICATION_SLA_MINUTES = 15  # Replication Time Control's SLA; metrics alert pa
 REPLICA_CHECKPOINT_DAYS = 1
 REPLICA_SAVEPOINT_MARGIN_DAYS = 7
 REPLICA_STATE_DAYS = SAVEPOINT_HISTORY_AGE_DAYS + REPLICA_SAVEPOINT_MARGIN_DAYS
+REPLICATION_RULE_ID = "checkpoints-to-dr-region"
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,7 @@ class CheckpointStore(pulumi.ComponentResource):
             role=self.replication_role.arn,
             rules=[
                 aws.s3.BucketReplicationConfigRuleArgs(
-                    id="checkpoints-to-dr-region",
+                    id=REPLICATION_RULE_ID,
                     status="Enabled",
                     priority=1,
                     filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),

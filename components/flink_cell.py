@@ -12,9 +12,11 @@ import pulumi_aws as aws
 
 from cells.spec import CellSpec
 from components import outputs
-from components.checkpoint_store import CheckpointStore, CheckpointStoreArgs
+from components.checkpoint_store import REPLICATION_RULE_ID, CheckpointStore, CheckpointStoreArgs
 from components.compute import Compute, ComputeArgs
+from components.flink_deployment import state_prefixes
 from components.flink_platform import FlinkPlatform, FlinkPlatformArgs
+from components.health_alarms import HealthAlarms, HealthAlarmsArgs
 from components.kafka import Kafka, KafkaArgs
 from components.kafka_standby import KafkaStandby, KafkaStandbyArgs, replicator_security_group
 from components.options import child
@@ -59,6 +61,13 @@ class FlinkCell(pulumi.ComponentResource):
                 tags=spec.tags,
                 account_id=account_id,
                 replica_provider=dr,
+                replica_expiring_prefixes=tuple(
+                    prefixes[kind]
+                    for tenant in spec.tenants
+                    for job in tenant.jobs
+                    for prefixes in [state_prefixes(tenant.id, job.id)]
+                    for kind in ("checkpoints", "ha")
+                ),
             ),
             opts=in_region,
         )
@@ -150,6 +159,23 @@ class FlinkCell(pulumi.ComponentResource):
             restore_key_arn = aws.kms.get_key_output(
                 key_id=recovery.replica_kms_alias, opts=lookup
             ).arn
+        # A recovery cell adopts the standby cluster and replicates nowhere (its partner is lost).
+        self.health = HealthAlarms(
+            f"{name}-health",
+            HealthAlarmsArgs(
+                alarm_prefix=f"{spec.fleet}-{spec.cell}",
+                msk_cluster_name=(
+                    recovery.standby_msk_cluster
+                    if recovery is not None and recovery.standby_msk_cluster is not None
+                    else names.msk_cluster
+                ),
+                bucket_name=names.checkpoint_bucket,
+                replica_bucket_name=names.replica_bucket if dr is not None else None,
+                replication_rule_id=REPLICATION_RULE_ID,
+                tags=spec.tags,
+            ),
+            opts=in_region,
+        )
         self.tenants = {
             tenant.id: TenantIdentity(
                 f"{name}-tenant-{tenant.id}",
@@ -160,6 +186,7 @@ class FlinkCell(pulumi.ComponentResource):
                     oidc_issuer=self.compute.oidc_issuer,
                     bucket_arn=self.checkpoints.bucket.arn,
                     kms_key_arn=self.checkpoints.key.arn,
+                    artifact_buckets=spec.artifact_buckets,
                     msk_cluster_arn=msk_arn,
                     restore_bucket_arn=restore_bucket_arn,
                     restore_key_arn=restore_key_arn,

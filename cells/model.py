@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from ipaddress import IPv4Network
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 Identifier = Annotated[
     str,
@@ -27,6 +28,7 @@ KubernetesVersion = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
 InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 BrokerType = Annotated[str, StringConstraints(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")]
 KafkaVersion = Annotated[str, StringConstraints(pattern=r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$")]
+BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
 # A time span such as 90s, 30m, 1h or 1h30m (cells.durations reads it).
 Duration = Annotated[
     str, StringConstraints(pattern=r"^(0|\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$", max_length=16)
@@ -48,10 +50,25 @@ class Network(Strict):
     subnets: list[Subnet] = Field(min_length=1)
 
 
+class RegionStatus(StrEnum):
+    ACTIVE = "active"
+    LOST = "lost"  # how a person declares a disaster: recovery stacks follow
+
+
+class KafkaContinuity(StrEnum):
+    """What carries Kafka across a region loss."""
+
+    REPLICATE = "replicate"  # a standby MSK cluster per cell in the DR region, fed by Replicator
+    NONE = "none"  # pilot light: producers replay into a new cluster
+
+
 class Region(Strict):
     name: RegionName
     dr_partner: RegionName
     network: Network
+    kafka_continuity: KafkaContinuity = KafkaContinuity.NONE
+    status: RegionStatus = RegionStatus.ACTIVE
+    lost_at: AwareDatetime | None = None  # required with status: lost (UTC offset included)
 
 
 class NodePool(Strict):
@@ -138,6 +155,8 @@ class Job(Strict):
     upgrade_mode: UpgradeMode = UpgradeMode.SAVEPOINT
     capacity_units: int = Field(strict=True, ge=1, le=1_000_000)
     rpo_seconds: int = Field(strict=True, ge=10, le=86400)
+    # Cross-region RPO: a region loss may cost at most this much processing (savepoints only).
+    dr_rpo_seconds: int | None = Field(strict=True, default=None, ge=60, le=604800)
 
 
 class Tenant(Strict):
@@ -171,6 +190,14 @@ class FlinkSettings(Strict):
     jobmanager: JobManagerResources = Field(default_factory=JobManagerResources)
 
 
+class DrRpoByTier(Strict):
+    """Default DR RPO of each tier's jobs; a job's own dr_rpo_seconds overrides it."""
+
+    critical: int = Field(strict=True, default=1800, ge=60, le=604800)
+    standard: int = Field(strict=True, default=3600, ge=60, le=604800)
+    batch: int = Field(strict=True, default=14400, ge=60, le=604800)
+
+
 class RolloutSettings(Strict):
     """How `cellctl rollout` paces the fleet: bake time after each wave, and the job check."""
 
@@ -194,6 +221,9 @@ class FleetSettings(Strict):
     max_overlap: int | None = Field(strict=True, default=None, ge=1, le=16)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     flink: FlinkSettings = Field(default_factory=FlinkSettings)
+    # Shared, read-only buckets that `s3://` jar URIs may name; every tenant role reads them.
+    artifact_buckets: list[BucketName] = Field(default_factory=list)
+    dr_rpo_seconds: DrRpoByTier = Field(default_factory=DrRpoByTier)
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
 
 
@@ -208,14 +238,47 @@ class Fleet(Strict):
     def name(self) -> str:
         return self.fleet.name
 
+    # Lookups by id are indexed once per fleet: callers look up every tenant of a cell, or every
+    # cell of every shard, and a scan each time makes those loops grow with the fleet. An index
+    # remembers the list it was built from, so a copy with other cells or tenants rebuilds it.
+    # The first declaration of an id wins, as the scans did (duplicates are validation errors).
     def region(self, name: str) -> Region:
-        return next(r for r in self.regions if r.name == name)
+        return _index(self, "regions", lambda r: r.name)[name]
 
     def cell(self, cell_id: str) -> Cell | None:
-        return next((c for c in self.cells if c.id == cell_id), None)
+        return _index(self, "cells", lambda c: c.id).get(cell_id)
 
     def tenant(self, tenant_id: str) -> Tenant | None:
-        return next((t for t in self.tenants if t.id == tenant_id), None)
+        return _index(self, "tenants", lambda t: t.id).get(tenant_id)
 
     def cells_in(self, region: str) -> list[Cell]:
-        return [c for c in self.cells if c.region == region]
+        grouped = _index(self, "cells", lambda c: c.region, group=True)
+        return list(grouped.get(region, ()))
+
+    def declared_region(self, name: str) -> Region | None:
+        return _index(self, "regions", lambda r: r.name).get(name)
+
+    def lost_regions(self) -> list[Region]:
+        return [r for r in self.regions if r.status == RegionStatus.LOST]
+
+    def dr_rpo_seconds(self, tenant: Tenant, job: Job) -> int:
+        if job.dr_rpo_seconds is not None:
+            return job.dr_rpo_seconds
+        return int(getattr(self.fleet.dr_rpo_seconds, tenant.tier.value))
+
+
+def _index(
+    fleet: Fleet, field: str, key: Callable[[Any], str], *, group: bool = False
+) -> dict[str, Any]:
+    items = getattr(fleet, field)
+    cache = fleet.__dict__.setdefault("_indexes", {})  # beside the fields; never validated
+    found = cache.get((field, group))
+    if found is None or found[0] is not items:
+        index: dict[str, Any] = {}
+        for item in items:
+            if group:
+                index.setdefault(key(item), []).append(item)
+            else:
+                index.setdefault(key(item), item)
+        found = cache[(field, group)] = (items, index)
+    return found[1]

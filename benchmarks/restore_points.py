@@ -1,6 +1,7 @@
 """Finding every job's newest complete savepoint: sequential against parallel, same run.
 
-1,000 jobs with 10 savepoints each, the real savepoints under tests/state/savepoints re-keyed into
+1,000 jobs with 10 savepoints each, spread over the checkpoint buckets of 20 cells (50 jobs per
+cell, as a fleet spreads them), the real savepoints under tests/state/savepoints re-keyed into
 each job's savepoint prefix (every fourth job's newest savepoint lost a file, as replication can
 leave it, so the search falls back to the next one), in moto's S3 on 127.0.0.1 (a separate
 process, so the server does not share the client's interpreter). Prints the seconds to find every
@@ -27,7 +28,7 @@ from state.restore_points import find_restore_points, job_savepoint_prefix
 from state.s3 import s3_client
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "state" / "savepoints"
-BUCKET = "bench-checkpoints"
+BUCKET = "bench-{cell:02d}-checkpoints"
 REGION = "us-east-1"
 
 
@@ -56,7 +57,11 @@ def _wait(port: int) -> None:
     raise SystemExit("moto server did not start")
 
 
-def _objects(jobs: int, savepoints: int) -> list[tuple[str, bytes]]:
+def _bucket(job: int, cells: int) -> str:
+    return BUCKET.format(cell=job % cells)
+
+
+def _objects(jobs: int, savepoints: int, cells: int) -> list[tuple[str, str, bytes]]:
     sources = sorted(p.parent for p in FIXTURES.glob("*/*/savepoint-*/_metadata"))
     files = {s: sorted(s.iterdir(), key=lambda p: p.name == "_metadata") for s in sources}
     objects = []
@@ -68,7 +73,8 @@ def _objects(jobs: int, savepoints: int) -> list[tuple[str, bytes]]:
             for i, file in enumerate(files[source]):
                 lost = job % 4 == 0 and n == savepoints - 1 and i == 0 and len(files[source]) > 1
                 if not lost:
-                    objects.append((f"{directory}/{file.name}", file.read_bytes()))
+                    key = f"{directory}/{file.name}"
+                    objects.append((_bucket(job, cells), key, file.read_bytes()))
     return objects
 
 
@@ -77,6 +83,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--savepoints", type=int, default=10)
     parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--cells", type=int, default=20)
     args = parser.parse_args()
     port = _free_port()
     server = multiprocessing.Process(target=_serve, args=(port,), daemon=True)
@@ -89,16 +96,18 @@ def main() -> None:
             AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
         )
         s3 = s3_client(REGION)
-        s3.create_bucket(Bucket=BUCKET)
-        objects = _objects(args.jobs, args.savepoints)
+        for cell in range(args.cells):
+            s3.create_bucket(Bucket=BUCKET.format(cell=cell))
+        objects = _objects(args.jobs, args.savepoints, args.cells)
         started = time.perf_counter()
         with ThreadPoolExecutor(32) as pool:
-            list(pool.map(lambda o: s3.put_object(Bucket=BUCKET, Key=o[0], Body=o[1]), objects))
+            list(pool.map(lambda o: s3.put_object(Bucket=o[0], Key=o[1], Body=o[2]), objects))
         print(
-            f"setup: {args.jobs} jobs x {args.savepoints} savepoints = {len(objects)} objects "
+            f"setup: {args.jobs} jobs x {args.savepoints} savepoints in {args.cells} buckets = "
+            f"{len(objects)} objects "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        targets = [(BUCKET, "bench", f"job-{j:04d}") for j in range(args.jobs)]
+        targets = [(_bucket(j, args.cells), "bench", f"job-{j:04d}") for j in range(args.jobs)]
         timings = {}
         results = {}
         for workers in (1, args.workers):

@@ -126,6 +126,17 @@ def test_mandatory_policy_violation_in_the_preview_stops(tmp_path):
     assert not [c for op, c in executor.calls if op == "up"]
 
 
+def test_a_preview_failed_by_a_mandatory_violation_is_a_danger_not_a_bare_failure(tmp_path):
+    violation = policy("bucket is not encrypted with a customer key", "bucket-encrypted")
+    script = Script(preview=[violation], preview_error="preview failed: mandatory policy")
+    run = rollout(
+        tmp_path, ReplayExecutor(scripts={"use1-a": script}), plan=example_plan(waves=[0])
+    )
+    assert run.run() == Outcome.HALTED
+    assert run.record.cells["use1-a"].step == CellStep.BLOCKED
+    assert [b.danger_class for b in run.blockers["use1-a"]] == ["new-policy-violation"]
+
+
 def test_preview_only_changes_nothing_and_reports_every_wave(tmp_path):
     executor = ReplayExecutor(
         scripts={

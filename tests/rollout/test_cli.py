@@ -180,11 +180,14 @@ def test_ctrl_c_finishes_the_cell_in_flight_records_it_and_resume_finishes(synce
         time.sleep(0.05)
     assert marker.exists(), proc.communicate()
     os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)  # impatient: a second Ctrl-C only says who is running
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out + err
     assert (fake_pulumi.started / "up-use1-a.done").exists(), "the cell in flight finished"
     assert [c for op, c in fake_pulumi.operations() if op == "up"] == ["use1-a"]
     assert "stopping after the cells in flight" in err
+    assert "still waiting for use1-a" in err
     [journal] = (synced / ".cellctl" / "rollouts").glob("*.jsonl")
     entries = [json.loads(line) for line in journal.read_text().splitlines()]
     assert entries[-1]["outcome"] == "interrupted"

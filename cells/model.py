@@ -27,6 +27,7 @@ KubernetesVersion = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
 InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 BrokerType = Annotated[str, StringConstraints(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")]
 KafkaVersion = Annotated[str, StringConstraints(pattern=r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$")]
+BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
 # A time span such as 90s, 30m, 1h or 1h30m (cells.durations reads it).
 Duration = Annotated[
     str, StringConstraints(pattern=r"^(0|\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$", max_length=16)
@@ -219,6 +220,8 @@ class FleetSettings(Strict):
     max_overlap: int | None = Field(strict=True, default=None, ge=1, le=16)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     flink: FlinkSettings = Field(default_factory=FlinkSettings)
+    # Shared, read-only buckets that `s3://` jar URIs may name; every tenant role reads them.
+    artifact_buckets: list[BucketName] = Field(default_factory=list)
     dr_rpo_seconds: DrRpoByTier = Field(default_factory=DrRpoByTier)
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
 

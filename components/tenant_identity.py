@@ -22,6 +22,7 @@ class TenantIdentityArgs:
     bucket_arn: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     msk_cluster_arn: pulumi.Input[str]
+    artifact_buckets: tuple[str, ...] = ()
     # A recovery cell: the lost cell's replica bucket and key, readable (never writable) only
     # under the tenant's own prefix, where its jobs' restore points are.
     restore_bucket_arn: pulumi.Input[str] | None = None
@@ -52,6 +53,24 @@ def trust_policy(args: TenantIdentityArgs) -> Document:
             },
         }
     )
+
+
+# Policies recognise the shared artifact buckets by this statement (and only if it reads).
+ARTIFACTS_SID = "ReadSharedArtifacts"
+
+
+def artifacts_statement(buckets: tuple[str, ...]) -> list[dict[str, object]]:
+    """Read-only access to the fleet's shared artifact buckets, for s3:// jar URIs."""
+    if not buckets:
+        return []
+    return [
+        {
+            "Sid": ARTIFACTS_SID,
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"arn:aws:s3:::{bucket}/*" for bucket in buckets],
+        }
+    ]
 
 
 def permissions(args: TenantIdentityArgs) -> Document:
@@ -123,6 +142,7 @@ def permissions(args: TenantIdentityArgs) -> Document:
             ],
             "Resource": [kafka_resource_arn(cluster, "transactional-id", owned)],
         },
+        *artifacts_statement(args.artifact_buckets),
     )
 
 

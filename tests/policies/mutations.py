@@ -469,6 +469,8 @@ CASES: list[Case] = [
     case("cluster unprotected", lambda p: find(p, "eks/cluster:Cluster", "compute-cluster").update(protect=False), PROTECTED, resource="use1-a-compute-cluster"),
     case("public endpoint", _set("eks/cluster:Cluster", "compute-cluster", "vpcConfig.endpointPublicAccess", True), EKS_PRIVATE, resource="use1-a-compute-cluster"),
     case("no secrets encryption", _set("eks/cluster:Cluster", "compute-cluster", "encryptionConfig.resources", []), EKS_SECRETS, resource="use1-a-compute-cluster"),
+    case("secrets encrypted with an AWS managed key", _set("eks/cluster:Cluster", "compute-cluster", "encryptionConfig.provider.keyArn", "arn:aws:kms:us-east-1:111122223333:alias/aws/eks"), EKS_SECRETS, resource="use1-a-compute-cluster"),
+    case("secrets encrypted with the DR key", _set("eks/cluster:Cluster", "compute-cluster", "encryptionConfig.provider.keyArn", "arn:aws:kms:us-west-2:111122223333:key/75a1065f-0d56-c9f0-db2e-b906154dcb9e"), EKS_SECRETS, resource="use1-a-compute-cluster"),
     case("nodes in one subnet", _set(":NodeGroup", "taskmanager-nodes", "subnetIds", ["subnet-0e1a000000000001a"]), EKS_AZS, resource="use1-a-compute-taskmanager-nodes"),
     case("IMDSv1", _set(":LaunchTemplate", "jobmanager-launch-template", "metadataOptions.httpTokens", "optional"), IMDS, resource="use1-a-compute-jobmanager-launch-template"),
     case("hop limit 2", _set(":LaunchTemplate", "taskmanager-launch-template", "metadataOptions.httpPutResponseHopLimit", 2), IMDS, resource="use1-a-compute-taskmanager-launch-template"),

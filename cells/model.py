@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from ipaddress import IPv4Network
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -237,20 +238,25 @@ class Fleet(Strict):
     def name(self) -> str:
         return self.fleet.name
 
+    # Lookups by id are indexed once per fleet: callers look up every tenant of a cell, or every
+    # cell of every shard, and a scan each time makes those loops grow with the fleet. An index
+    # remembers the list it was built from, so a copy with other cells or tenants rebuilds it.
+    # The first declaration of an id wins, as the scans did (duplicates are validation errors).
     def region(self, name: str) -> Region:
-        return next(r for r in self.regions if r.name == name)
+        return _index(self, "regions", lambda r: r.name)[name]
 
     def cell(self, cell_id: str) -> Cell | None:
-        return next((c for c in self.cells if c.id == cell_id), None)
+        return _index(self, "cells", lambda c: c.id).get(cell_id)
 
     def tenant(self, tenant_id: str) -> Tenant | None:
-        return next((t for t in self.tenants if t.id == tenant_id), None)
+        return _index(self, "tenants", lambda t: t.id).get(tenant_id)
 
     def cells_in(self, region: str) -> list[Cell]:
-        return [c for c in self.cells if c.region == region]
+        grouped = _index(self, "cells", lambda c: c.region, group=True)
+        return list(grouped.get(region, ()))
 
     def declared_region(self, name: str) -> Region | None:
-        return next((r for r in self.regions if r.name == name), None)
+        return _index(self, "regions", lambda r: r.name).get(name)
 
     def lost_regions(self) -> list[Region]:
         return [r for r in self.regions if r.status == RegionStatus.LOST]
@@ -259,3 +265,20 @@ class Fleet(Strict):
         if job.dr_rpo_seconds is not None:
             return job.dr_rpo_seconds
         return int(getattr(self.fleet.dr_rpo_seconds, tenant.tier.value))
+
+
+def _index(
+    fleet: Fleet, field: str, key: Callable[[Any], str], *, group: bool = False
+) -> dict[str, Any]:
+    items = getattr(fleet, field)
+    cache = fleet.__dict__.setdefault("_indexes", {})  # beside the fields; never validated
+    found = cache.get((field, group))
+    if found is None or found[0] is not items:
+        index: dict[str, Any] = {}
+        for item in items:
+            if group:
+                index.setdefault(key(item), []).append(item)
+            else:
+                index.setdefault(key(item), item)
+        found = cache[(field, group)] = (items, index)
+    return found[1]

@@ -14,6 +14,7 @@ from components.options import child, stateful
 from components.policy_documents import (
     cell_key_policy,
     document,
+    joined,
     service_trust,
     tls_only_bucket_policy,
     to_json,
@@ -237,8 +238,8 @@ class CheckpointStore(pulumi.ComponentResource):
         args = self._args
         assert self.replica_key is not None
         # With S3 Bucket Keys the KMS encryption context is the bucket ARN, else the object ARN.
-        source_context = [source.arn, pulumi.Output.concat(source.arn, "/*")]
-        destination_context = [destination.arn, pulumi.Output.concat(destination.arn, "/*")]
+        source_context = [source.arn, joined(source.arn, "/*")]
+        destination_context = [destination.arn, joined(destination.arn, "/*")]
         return document(
             {
                 "Sid": "ReadReplicationConfiguration",
@@ -254,13 +255,13 @@ class CheckpointStore(pulumi.ComponentResource):
                     "s3:GetObjectVersionForReplication",
                     "s3:GetObjectVersionTagging",
                 ],
-                "Resource": [pulumi.Output.concat(source.arn, "/*")],
+                "Resource": [joined(source.arn, "/*")],
             },
             {
                 "Sid": "WriteReplicas",
                 "Effect": "Allow",
                 "Action": ["s3:ReplicateObject", "s3:ReplicateTags"],
-                "Resource": [pulumi.Output.concat(destination.arn, "/*")],
+                "Resource": [joined(destination.arn, "/*")],
             },
             {
                 "Sid": "DecryptSource",

@@ -345,22 +345,28 @@ class FlinkJob(pulumi.ComponentResource):
     ) -> None:
         super().__init__("flinkcells:flink:FlinkJob", name, None, opts)
         job, tenant, spec = args.job, args.tenant.tenant, args.tenant.spec
-        resource = pulumi.Output.from_input(args.tenant.bootstrap_servers).apply(
-            lambda servers: flink_deployment(
-                job,
-                tenant,
-                spec.names.checkpoint_bucket,
-                servers,
-                spec.sink_transaction_timeout_ms,
-                spec.recovery,
+        servers = pulumi.Output.from_input(args.tenant.bootstrap_servers)
+
+        def rendered(part: str) -> pulumi.Output[Any]:
+            # One apply per part, straight from the servers (not a third Output holding both):
+            # each Output is a task the runtime waits for at the end of the program.
+            return servers.apply(
+                lambda bootstrap: flink_deployment(
+                    job,
+                    tenant,
+                    spec.names.checkpoint_bucket,
+                    bootstrap,
+                    spec.sink_transaction_timeout_ms,
+                    spec.recovery,
+                )[part]
             )
-        )
+
         self.deployment = k8s.apiextensions.CustomResource(
             f"{name}-deployment",
             api_version=API_VERSION,
             kind=KIND,
-            metadata=resource.apply(lambda r: r["metadata"]),
-            spec=resource.apply(lambda r: r["spec"]),
+            metadata=rendered("metadata"),
+            spec=rendered("spec"),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # One JobManager may be drained at a time; a lone one (batch tier) may go, and

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 from cells.aws_names import checkpoint_prefix
 from cells.spec import TenantSpec
 from components.options import child
-from components.policy_documents import Document, document, to_json
+from components.policy_documents import Computed, Document, document, joined, to_json
 
 
 @dataclass(frozen=True)
@@ -29,17 +29,16 @@ class TenantIdentityArgs:
     restore_key_arn: pulumi.Input[str] | None = None
 
 
-def kafka_resource_arn(cluster_arn: pulumi.Input[str], kind: str, name: str) -> pulumi.Output[str]:
+def kafka_resource_arn(cluster_arn: pulumi.Input[str], kind: str, name: str) -> Computed:
     """arn:aws:kafka:R:A:cluster/NAME/UUID -> arn:aws:kafka:R:A:<kind>/NAME/UUID/<name>."""
-    return pulumi.Output.from_input(cluster_arn).apply(
-        lambda arn: arn.replace(":cluster/", f":{kind}/", 1) + f"/{name}"
+    return Computed(
+        (cluster_arn,), lambda arn: arn.replace(":cluster/", f":{kind}/", 1) + f"/{name}"
     )
 
 
 def trust_policy(args: TenantIdentityArgs) -> Document:
     names = args.tenant.names
     subject = f"system:serviceaccount:{names.namespace}:{names.service_account}"
-    issuer = pulumi.Output.from_input(args.oidc_issuer)
     return document(
         {
             "Sid": "OnlyTheTenantsServiceAccount",
@@ -47,8 +46,9 @@ def trust_policy(args: TenantIdentityArgs) -> Document:
             "Principal": {"Federated": args.oidc_provider_arn},
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": {
-                "StringEquals": issuer.apply(
-                    lambda url: {f"{url}:sub": subject, f"{url}:aud": "sts.amazonaws.com"}
+                "StringEquals": Computed(
+                    (args.oidc_issuer,),
+                    lambda url: {f"{url}:sub": subject, f"{url}:aud": "sts.amazonaws.com"},
                 )
             },
         }
@@ -97,7 +97,7 @@ def permissions(args: TenantIdentityArgs) -> Document:
                 "s3:ListMultipartUploadParts",
                 "s3:PutObject",
             ],
-            "Resource": [pulumi.Output.concat(args.bucket_arn, "/", prefix, "*")],
+            "Resource": [joined(args.bucket_arn, "/", prefix, "*")],
         },
         {
             "Sid": "UseCellKeyThroughS3",

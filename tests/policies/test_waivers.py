@@ -94,11 +94,15 @@ def test_cellctl_plan_refuses_a_broken_waivers_file(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     file = project / "waivers.yaml"
-    file.write_text("waivers: [{rule: SEC-EKS-1, cell: use9-z, reason: because of CHG-1}]")
+    file.write_text(
+        "# waivers\nwaivers:\n  - rule: SEC-EKS-1\n    cell: use9-z\n    reason: because CHG-1\n"
+    )
     monkeypatch.setattr(plan_command, "WAIVERS_FILE", file)
     result = CliRunner().invoke(app, ["plan", "--cell", "use1-a"])
     assert result.exit_code == 2
-    assert "waivers.0.cell" in result.stderr and "unknown-cell" in result.stderr
+    [row] = [line for line in result.stderr.splitlines() if "waivers.0.cell" in line]
+    assert row.split()[:3] == ["4", "waivers.0.cell", "unknown-cell"]
+    assert "cells: " in row
     assert "Traceback" not in result.stderr
 
 

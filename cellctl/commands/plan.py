@@ -112,6 +112,8 @@ def plan(
 
 def _waivers(fleet: Fleet) -> Waivers:
     """The waivers file, checked against the packs' rules and the fleet's cells and tenants."""
+    if files.exists(WAIVERS_FILE):
+        read_yaml(WAIVERS_FILE)  # unreadable, not UTF-8, too deep, an alias bomb: one report
     try:
         return Waivers.load(
             WAIVERS_FILE,

@@ -2,7 +2,8 @@
 
 1,000 jobs with 10 savepoints each, spread over the checkpoint buckets of 20 cells (50 jobs per
 cell, as a fleet spreads them), the real savepoints under tests/state/savepoints re-keyed into
-each job's savepoint prefix (every fourth job's newest savepoint lost a file, as replication can
+each job's savepoint prefix (every fourth job's newest savepoint, where it has state files, lost
+one, as replication can
 leave it, so the search falls back to the next one), in moto's S3 on 127.0.0.1 (a separate
 process, so the server does not share the client's interpreter). Prints the seconds to find every
 job's restore point with one worker (the baseline) and with N workers, and the ratio.

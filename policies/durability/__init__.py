@@ -1,7 +1,14 @@
 """The durability pack: state survives upgrades, deletions, AZ loss and region loss."""
 
 from policies.packs import MANDATORY, Pack
-from policies.rules import cells, checkpoint_store, flink, kafka
+from policies.rules import (
+    cells,
+    checkpoint_store,
+    flink,
+    kafka,
+    recovery_adoption,
+    recovery_restore,
+)
 
 PACK = Pack(
     name="flinkcells-durability",
@@ -30,6 +37,17 @@ PACK = Pack(
         "flink-kafka-transaction-timeout": MANDATORY,
         # cells
         "stateful-resources-protected": MANDATORY,
+        # recovery stacks (a lost cell rebuilt in its DR partner)
+        "recovery-restores-from-lost-cell-replica": MANDATORY,
+        "recovery-restore-never-claims": MANDATORY,
+        "recovery-adopts-never-manages": MANDATORY,
     },
-    rules=[*checkpoint_store.RULES, *kafka.DURABILITY, *flink.DURABILITY, *cells.DURABILITY],
+    rules=[
+        *checkpoint_store.RULES,
+        *kafka.DURABILITY,
+        *flink.DURABILITY,
+        *cells.DURABILITY,
+        *recovery_restore.DURABILITY,
+        *recovery_adoption.DURABILITY,
+    ],
 )

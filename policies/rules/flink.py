@@ -13,6 +13,7 @@ from policies.rules.kafka import CONFIGURATION, server_properties
 DEPLOYMENT = "kubernetes:flink.apache.org/v1beta1:FlinkDeployment"
 RPO_ANNOTATION = "flink-cells.io/rpo-seconds"
 DR_RPO_ANNOTATION = "flink-cells.io/dr-rpo-seconds"
+ADOPTED_BROKER_TIMEOUT = "flink-cells.io/adopted-broker-transaction-max-timeout-ms"
 REPLICATION_LAG_BUDGET_SECONDS = 900  # S3 Replication Time Control: 99.99% within 15 minutes
 TRANSACTION_KEY = "flinkcells.kafka.sink.transaction-timeout-ms"
 UNITS = {"ms": 0.001, "s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400}
@@ -182,6 +183,10 @@ def transaction_timeout(stack: Stack, config: Mapping[str, Any], report: Report)
     ]
     broker_max = min(limits, default=900_000)  # Kafka's default when unset
     for deployment in stack.of_type(DEPLOYMENT):
+        if not limits:
+            # A recovery adopting a standby cluster states the limit that cluster was made with.
+            adopted = (deployment.get("metadata.annotations") or {}).get(ADOPTED_BROKER_TIMEOUT)
+            broker_max = int(adopted) if str(adopted or "").isdigit() else 900_000
         timeout = str(_flink(deployment).get(TRANSACTION_KEY, "3600000"))  # Flink's default
         if not timeout.isdigit() or int(timeout) >= broker_max:
             report(

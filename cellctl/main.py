@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cellctl.commands import rollout, stacks
+from cellctl.commands import dr, rollout, stacks
 from cellctl.commands import state as state_commands
 from cellctl.commands.plan import plan
 from cellctl.commands.shard import shard
@@ -24,6 +24,7 @@ app.command("plan")(plan)
 app.add_typer(stacks.app, name="stacks")
 app.add_typer(state_commands.app, name="state")
 app.add_typer(rollout.app, name="rollout")
+app.add_typer(dr.app, name="dr")
 
 
 def run() -> None:

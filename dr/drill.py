@@ -17,7 +17,7 @@ import hashlib
 import random
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -30,6 +30,7 @@ from cells.disaster import recovery_stack, savepoint_interval_seconds
 from cells.loader import load_fleet
 from cells.placement import load_placement, lock_path
 from cells.problems import FleetError, Problem
+from cells.recovery_lock import RecoveryLock
 from cells.yaml_source import read_yaml
 from dr.decide import RecoveryTarget, decide_recovery, discover, recovery_targets
 from dr.replication_sim import ReplicationProfile, ReplicationSimulator, SourceObject
@@ -87,6 +88,8 @@ class DrillReport:
     unplanned: dict[str, str]  # recovery stack -> why it could not be planned
     findings: list[Finding]
     seconds: dict[str, float]
+    plans: list[dict[str, Any]] = field(default_factory=list)  # the recovery stacks' plans
+    lock: RecoveryLock | None = None
 
     @property
     def passed(self) -> bool:
@@ -106,8 +109,8 @@ def savepoint_fixtures(folder: Path) -> list[Path]:
 
 
 @contextmanager
-def moto_s3(region: str) -> Iterator[tuple[str, Any]]:
-    """A moto server on 127.0.0.1 (a free port) and a boto3 client on it, for the drill only."""
+def moto_s3() -> Iterator[tuple[str, Callable[[str], Any]]]:
+    """A moto server on 127.0.0.1 (a free port) and boto3 clients per region on it."""
     import logging
     import os
     import socket
@@ -126,7 +129,14 @@ def moto_s3(region: str) -> Iterator[tuple[str, Any]]:
     # moto accepts any credentials; these never leave 127.0.0.1.
     os.environ.update(AWS_ACCESS_KEY_ID="drill", AWS_SECRET_ACCESS_KEY="drill")
     try:
-        yield endpoint, s3_client(region, endpoint_url=endpoint)
+        clients: dict[str, Any] = {}
+
+        def s3_for(region: str) -> Any:
+            if region not in clients:
+                clients[region] = s3_client(region, endpoint_url=endpoint)
+            return clients[region]
+
+        yield endpoint, s3_for
     finally:
         for key, value in saved.items():
             if value is None:
@@ -136,7 +146,8 @@ def moto_s3(region: str) -> Iterator[tuple[str, Any]]:
         server.stop()
 
 
-def _create_bucket(s3: Any, name: str, region: str) -> None:
+def _create_bucket(s3_for: Callable[[str], Any], name: str, region: str) -> None:
+    s3 = s3_for(region)
     extra = (
         {}
         if region == "us-east-1"
@@ -146,13 +157,15 @@ def _create_bucket(s3: Any, name: str, region: str) -> None:
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
 
 
-def _prepare_cell(s3: Any, fleet_name: str, cell: str, region: str, partner: str) -> None:
+def _prepare_cell(
+    s3_for: Callable[[str], Any], fleet_name: str, cell: str, region: str, partner: str
+) -> None:
     """The cell's checkpoint bucket and replica as its stack makes them (moto keeps the
     replication configuration; the simulator does the replicating)."""
     names = cell_names(fleet_name, cell)
-    _create_bucket(s3, names.checkpoint_bucket, region)
-    _create_bucket(s3, names.replica_bucket, partner)
-    s3.put_bucket_replication(
+    _create_bucket(s3_for, names.checkpoint_bucket, region)
+    _create_bucket(s3_for, names.replica_bucket, partner)
+    s3_for(region).put_bucket_replication(
         Bucket=names.checkpoint_bucket,
         ReplicationConfiguration={
             "Role": f"arn:aws:iam::111122223333:role/{names.replication_role}",
@@ -253,10 +266,11 @@ def run_drill(
         )
         lost_region = lost_fleet.region(region.name)
         targets = recovery_targets(lost_fleet, placement, lost_region)
-        with moto_s3(region.name) as (_endpoint, s3):
+        with moto_s3() as (_endpoint, s3_for):
+            s3, replica_s3 = s3_for(region.name), s3_for(region.dr_partner)
             started = time.perf_counter()
             for cell in fleet.cells_in(region.name):
-                _prepare_cell(s3, fleet.name, cell.id, region.name, region.dr_partner)
+                _prepare_cell(s3_for, fleet.name, cell.id, region.name, region.dr_partner)
             written: dict[str, float] = {}
             by_cell: dict[str, list[SourceObject]] = {}
             for target in targets:
@@ -283,10 +297,10 @@ def run_drill(
                 sorted((o for objs in by_cell.values() for o in objs), key=lambda o: o.written_at),
                 0.0,
             )
-            lost_in_flight = simulator.replicate(s3, replica_of, arrivals, 0.0)
+            lost_in_flight = simulator.replicate(replica_s3, replica_of, arrivals, 0.0)
             seconds["savepoints and replication (simulated)"] = time.perf_counter() - started
             started = time.perf_counter()
-            discovered = discover(lambda _region: s3, targets, workers=settings.discovery_workers)
+            discovered = discover(s3_for, targets, workers=settings.discovery_workers)
             seconds["discovery"] = time.perf_counter() - started
         clocked = [
             (t, _on_drill_clock(p, t.replica_bucket, written, settings.lost_at))
@@ -341,4 +355,6 @@ def run_drill(
         unplanned=unplanned,
         findings=findings,
         seconds=seconds,
+        plans=plans,
+        lock=lock,
     )

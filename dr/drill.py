@@ -54,6 +54,7 @@ class DrillSettings:
     profile: ReplicationProfile = field(default_factory=ReplicationProfile)
     plan_workers: int = 1
     discovery_workers: int = 16
+    plan_recovery: bool = True  # plan the recovery stacks offline and run the policy packs
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,25 @@ def moto_s3() -> Iterator[tuple[str, Callable[[str], Any]]]:
         server.stop()
 
 
+def _empty_and_remove(s3: Any, name: str) -> None:
+    """moto keeps its state per process, not per server: a bucket of an earlier drill goes."""
+    try:
+        pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=name))
+    except s3.exceptions.NoSuchBucket:
+        return
+    for page in pages:
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=name, Delete={"Objects": doomed})
+    s3.delete_bucket(Bucket=name)
+
+
 def _create_bucket(s3_for: Callable[[str], Any], name: str, region: str) -> None:
     s3 = s3_for(region)
+    _empty_and_remove(s3, name)
     extra = (
         {}
         if region == "us-east-1"
@@ -325,6 +343,8 @@ def run_drill(
         ]
         missing = {j.cell for j in jobs if j.restore_point is None}
         stacks = [recovery_stack(c.id) for c in fleet.cells_in(region.name) if c.id not in missing]
+        if not settings.plan_recovery:
+            stacks = []
         unplanned = {
             recovery_stack(cell): "a job has no restorable savepoint: the program refuses to "
             "start it without state"

@@ -147,7 +147,7 @@ def moto_s3() -> Iterator[tuple[str, Callable[[str], Any]]]:
         server.stop()
 
 
-def _empty_and_remove(s3: Any, name: str) -> None:
+def empty_and_remove(s3: Any, name: str) -> None:
     """moto keeps its state per process, not per server: a bucket of an earlier drill goes."""
     try:
         pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=name))
@@ -165,7 +165,7 @@ def _empty_and_remove(s3: Any, name: str) -> None:
 
 def _create_bucket(s3_for: Callable[[str], Any], name: str, region: str) -> None:
     s3 = s3_for(region)
-    _empty_and_remove(s3, name)
+    empty_and_remove(s3, name)
     extra = (
         {}
         if region == "us-east-1"

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+import socket
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
 
-from dr.drill import DrillReport, DrillSettings, run_drill
+import pytest
+from moto.server import ThreadedMotoServer
+
+from dr.drill import DrillReport, DrillSettings, empty_and_remove, run_drill, savepoint_fixtures
 from dr.replication_sim import ReplicationProfile
+from state.restore_points import job_savepoint_prefix
+from state.s3 import s3_client
 from tests.helpers import EXAMPLE_FLEET, ROOT
 
 FIXTURES = ROOT / "tests" / "state" / "savepoints"
@@ -23,3 +31,45 @@ def drill(region: str, profile: ReplicationProfile, seed: int = 7, **kwargs: obj
 def in_order_drill(request: pytest.FixtureRequest) -> DrillReport:
     """Each region of the example fleet lost in turn, its recovery stacks planned."""
     return drill(request.param, IN_ORDER, savepoints_per_job=2)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Any]:
+    """Environment as a user sets it (credentials, endpoint), and a client per region."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return cache(lambda region: s3_client(region))
+
+
+def fresh_bucket(s3: Any, name: str, region: str) -> None:
+    """The bucket, empty, versioned (moto's state outlives a test: earlier ones are removed)."""
+    empty_and_remove(s3, name)
+    extra = (
+        {}
+        if region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    )
+    s3.create_bucket(Bucket=name, **extra)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+
+def upload_savepoint(s3: Any, bucket: str, tenant: str, job: str, name: str) -> str:
+    """A real savepoint (with state files) re-keyed under the job's savepoint prefix."""
+    source = savepoint_fixtures(FIXTURES)[0]
+    directory = f"{job_savepoint_prefix(tenant, job)}{name}"
+    for file in sorted(source.iterdir(), key=lambda p: p.name == "_metadata"):
+        s3.put_object(Bucket=bucket, Key=f"{directory}/{file.name}", Body=file.read_bytes())
+    return f"s3://{bucket}/{directory}"

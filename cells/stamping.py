@@ -13,6 +13,7 @@ from cells.aws_names import cell_names, tenant_names
 from cells.disaster import recovery_stack
 from cells.model import Cell, Fleet, Job, KafkaContinuity, NodePool, Region, RegionStatus, Tenant
 from cells.placement import Placement
+from cells.placement.moves import HostedJob, hosted_jobs, tenants_hosted
 from cells.problems import FleetError, Problem
 from cells.recovery_lock import RECOVERY_LOCK_FILE, RecoveryLock, job_key
 from cells.spec import (
@@ -171,9 +172,9 @@ def _stamp(
     }
     if recovery is not None:
         tags["recovers"] = recovery.lost_cell
-    placed_jobs = set(placement.jobs_in(cell.id))
+    hosted = hosted_jobs(placement, cell.id)
     tenants = []
-    for tenant_id in placement.tenants_in(cell.id):
+    for tenant_id in tenants_hosted(placement, cell.id):
         tenant = fleet.tenant(tenant_id)
         assert tenant is not None, f"placement names unknown tenant {tenant_id}"
         tenants.append(
@@ -198,9 +199,15 @@ def _stamp(
                     for topic in tenant.topics
                 ),
                 jobs=tuple(
-                    _job(fleet, tenant, job, (restore or {}).get(job_key(tenant.id, job.id)))
+                    _job(
+                        fleet,
+                        tenant,
+                        job,
+                        hosted[(tenant.id, job.id)],
+                        (restore or {}).get(job_key(tenant.id, job.id)),
+                    )
                     for job in tenant.jobs
-                    if (tenant.id, job.id) in placed_jobs
+                    if (tenant.id, job.id) in hosted
                 ),
                 tags={**tags, "tenant": tenant.id},
             )
@@ -250,7 +257,9 @@ def _stamp(
     )
 
 
-def _job(fleet: Fleet, tenant: Tenant, job: Job, restore_point: str | None) -> JobSpec:
+def _job(
+    fleet: Fleet, tenant: Tenant, job: Job, hosted: HostedJob, restore_point: str | None
+) -> JobSpec:
     flink = fleet.fleet.flink
     version = job.flink_version or tenant.flink_version or flink.version
     return JobSpec(
@@ -272,7 +281,9 @@ def _job(fleet: Fleet, tenant: Tenant, job: Job, restore_point: str | None) -> J
         capacity_units=job.capacity_units,
         rpo_seconds=job.rpo_seconds,
         dr_rpo_seconds=fleet.dr_rpo_seconds(tenant, job),
-        initial_savepoint_path=restore_point,
+        # A DR restore point (recovery stacks) or the copy a moved job starts from.
+        initial_savepoint_path=restore_point or hosted.initial_savepoint_path,
+        suspended=hosted.suspended,
     )
 
 

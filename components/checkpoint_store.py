@@ -19,6 +19,7 @@ from components.policy_documents import (
 
 ABORT_MULTIPART_AFTER_DAYS = 7
 REPLICATION_SLA_MINUTES = 15  # Replication Time Control's SLA; metrics alert past it
+REPLICATION_RULE_ID = "checkpoints-to-dr-region"
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,7 @@ class CheckpointStore(pulumi.ComponentResource):
             role=self.replication_role.arn,
             rules=[
                 aws.s3.BucketReplicationConfigRuleArgs(
-                    id="checkpoints-to-dr-region",
+                    id=REPLICATION_RULE_ID,
                     status="Enabled",
                     priority=1,
                     filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),

@@ -12,9 +12,10 @@ import pulumi_aws as aws
 
 from cells.spec import CellSpec
 from components import outputs
-from components.checkpoint_store import CheckpointStore, CheckpointStoreArgs
+from components.checkpoint_store import REPLICATION_RULE_ID, CheckpointStore, CheckpointStoreArgs
 from components.compute import Compute, ComputeArgs
 from components.flink_platform import FlinkPlatform, FlinkPlatformArgs
+from components.health_alarms import HealthAlarms, HealthAlarmsArgs
 from components.kafka import Kafka, KafkaArgs
 from components.kafka_standby import KafkaStandby, KafkaStandbyArgs, replicator_security_group
 from components.options import child
@@ -150,6 +151,23 @@ class FlinkCell(pulumi.ComponentResource):
             restore_key_arn = aws.kms.get_key_output(
                 key_id=recovery.replica_kms_alias, opts=lookup
             ).arn
+        # A recovery cell adopts the standby cluster and replicates nowhere (its partner is lost).
+        self.health = HealthAlarms(
+            f"{name}-health",
+            HealthAlarmsArgs(
+                alarm_prefix=f"{spec.fleet}-{spec.cell}",
+                msk_cluster_name=(
+                    recovery.standby_msk_cluster
+                    if recovery is not None and recovery.standby_msk_cluster is not None
+                    else names.msk_cluster
+                ),
+                bucket_name=names.checkpoint_bucket,
+                replica_bucket_name=names.replica_bucket if dr is not None else None,
+                replication_rule_id=REPLICATION_RULE_ID,
+                tags=spec.tags,
+            ),
+            opts=in_region,
+        )
         self.tenants = {
             tenant.id: TenantIdentity(
                 f"{name}-tenant-{tenant.id}",

@@ -133,7 +133,7 @@ def replicated(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
     for bucket in source_buckets(stack):
         if bucket.tags.get("recovers"):
             # A recovery cell's DR partner is the lost region: nowhere to replicate to until it
-            # is back (README: "Disaster recovery", fail-back). RCV-* rules hold recovery stacks.
+            # is back (README: "Disaster recovery", fail-back). DUR-RCV-* rules hold recovery stacks.
             continue
         configs = _replication(stack, bucket)
         if not configs or not any(_rules(c) for c in configs):

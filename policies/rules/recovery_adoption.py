@@ -32,7 +32,7 @@ def _names(resource: Resource) -> set[str]:
 
 
 @stack_rule(
-    "RCV-3",
+    "DUR-RCV-3",
     "recovery-adopts-never-manages",
     "A recovery stack creates, changes and deletes nothing of the lost cell's replica bucket and "
     "key or standby MSK cluster, and nothing outside its own region.",

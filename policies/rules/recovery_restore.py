@@ -40,7 +40,7 @@ def _recovered(resource: Resource) -> str | None:
 
 
 @stack_rule(
-    "RCV-1",
+    "DUR-RCV-1",
     "recovery-restores-from-lost-cell-replica",
     "In a recovery stack, every job starts from a savepoint of its own tenant and job in the "
     "lost cell's replica bucket.",
@@ -70,7 +70,7 @@ def restores_from_replica(stack: Stack, config: Mapping[str, Any], report: Repor
 
 
 @resource_rule(
-    "RCV-2",
+    "DUR-RCV-2",
     "recovery-restore-never-claims",
     "A recovered job restores in NO_CLAIM mode and writes Kafka transactions under a prefix the "
     "lost job never used.",

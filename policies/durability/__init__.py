@@ -6,6 +6,7 @@ from policies.rules import (
     checkpoint_store,
     flink,
     kafka,
+    kubernetes,
     recovery_adoption,
     recovery_restore,
 )
@@ -24,6 +25,7 @@ PACK = Pack(
         "checkpoint-replication-includes-kms-objects": MANDATORY,
         "checkpoint-replication-keeps-deletes-local": MANDATORY,
         "kms-key-rotation": MANDATORY,
+        "checkpoint-objects-never-archived": MANDATORY,
         # kafka
         "msk-brokers-span-azs": MANDATORY,
         "msk-configuration-durable": MANDATORY,
@@ -35,6 +37,10 @@ PACK = Pack(
         "flink-no-entropy-injection": MANDATORY,
         "flink-state-in-cell-bucket": MANDATORY,
         "flink-kafka-transaction-timeout": MANDATORY,
+        "flink-restores-all-state": MANDATORY,
+        "flink-high-availability": MANDATORY,
+        # kubernetes
+        "jobmanager-disruption-budget": MANDATORY,
         # cells
         "stateful-resources-protected": MANDATORY,
         # recovery stacks (a lost cell rebuilt in its DR partner)
@@ -46,6 +52,7 @@ PACK = Pack(
         *checkpoint_store.RULES,
         *kafka.DURABILITY,
         *flink.DURABILITY,
+        *kubernetes.DURABILITY,
         *cells.DURABILITY,
         *recovery_restore.DURABILITY,
         *recovery_adoption.DURABILITY,

@@ -320,6 +320,11 @@ def run_drill(
             started = time.perf_counter()
             discovered = discover(s3_for, targets, workers=settings.discovery_workers)
             seconds["discovery"] = time.perf_counter() - started
+            # moto's state lives as long as the process, beyond this server: leave none behind.
+            for cell in fleet.cells_in(region.name):
+                names = cell_names(fleet.name, cell.id)
+                empty_and_remove(s3, names.checkpoint_bucket)
+                empty_and_remove(replica_s3, names.replica_bucket)
         clocked = [
             (t, _on_drill_clock(p, t.replica_bucket, written, settings.lost_at))
             for t, p in discovered

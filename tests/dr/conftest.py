@@ -45,13 +45,20 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Any]:
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Any]]:
     """Environment as a user sets it (credentials, endpoint), and a client per region."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return cache(lambda region: s3_client(region))
+    clients = cache(lambda region: s3_client(region))
+    yield clients
+    # moto's state outlives the test in this process: leave no bucket for the next test.
+    s3 = clients("us-east-1")
+    for bucket in s3.list_buckets().get("Buckets", []):
+        if bucket["Name"].startswith("payments-"):
+            region = s3.get_bucket_location(Bucket=bucket["Name"])["LocationConstraint"]
+            empty_and_remove(clients(region or "us-east-1"), bucket["Name"])
 
 
 def fresh_bucket(s3: Any, name: str, region: str) -> None:

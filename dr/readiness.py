@@ -18,6 +18,7 @@ from cells.aws_names import cell_names
 from cells.model import Fleet, RegionStatus
 from cells.placement import Placement
 from dr.decide import discover, recovery_targets
+from state.s3 import s3_errors
 
 OK = "ok"
 REGION_LOST = "region lost"  # its S3 cannot be asked; the replica is all there is
@@ -57,11 +58,13 @@ class ReadinessRow:
 
 def replication_status(s3: Any, bucket: str, replica_bucket: str) -> str:
     """'ok' when the bucket replicates everything to its replica with RTC; else what is not."""
-    try:
-        config = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "?")
-        return f"not configured ({code})"
+    # No credentials or no endpoint is one line and exit 2, as for every other S3 read.
+    with s3_errors(f"reading the replication configuration of s3://{bucket}"):
+        try:
+            config = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "?")
+            return f"not configured ({code})"
     rules = [r for r in config.get("Rules", []) if r.get("Status") == "Enabled"]
     to_replica = [
         r

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
+from cellctl.commands.dr import _s3
 from cellctl.main import app
 from cells.recovery_lock import load_recovery_lock
 from dr.drill import _prepare_cell
@@ -115,3 +117,23 @@ def test_readiness_reports_unreplicated_cells_and_jobs_without_savepoints(
 def test_readiness_of_an_unknown_region_is_bad_input(project: Path) -> None:
     result = _cellctl("dr", "readiness", "--region", "ap-south-1")
     assert result.exit_code == 2 and "no cells there" in result.stderr
+
+
+def test_readiness_without_credentials_is_one_clear_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    _s3.cache_clear()  # clients made by earlier tests hold their credentials
+    try:
+        result = _cellctl("dr", "readiness", "--region", "us-west-2")
+    finally:
+        _s3.cache_clear()
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "no AWS credentials found" in result.stderr
+    assert "s3://payments-usw2-a-checkpoints" in result.stderr
+    assert "internal error" not in result.stderr

@@ -163,8 +163,8 @@ def empty_and_remove(s3: Any, name: str) -> None:
     s3.delete_bucket(Bucket=name)
 
 
-def _create_bucket(s3_for: Callable[[str], Any], name: str, region: str) -> None:
-    s3 = s3_for(region)
+def fresh_bucket(s3: Any, name: str, region: str) -> None:
+    """The bucket, empty and versioned (moto's state outlives a drill: earlier ones are removed)."""
     empty_and_remove(s3, name)
     extra = (
         {}
@@ -181,8 +181,8 @@ def _prepare_cell(
     """The cell's checkpoint bucket and replica as its stack makes them (moto keeps the
     replication configuration; the simulator does the replicating)."""
     names = cell_names(fleet_name, cell)
-    _create_bucket(s3_for, names.checkpoint_bucket, region)
-    _create_bucket(s3_for, names.replica_bucket, partner)
+    fresh_bucket(s3_for(region), names.checkpoint_bucket, region)
+    fresh_bucket(s3_for(partner), names.replica_bucket, partner)
     s3_for(region).put_bucket_replication(
         Bucket=names.checkpoint_bucket,
         ReplicationConfiguration={

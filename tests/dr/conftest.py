@@ -61,18 +61,6 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
             empty_and_remove(clients(region or "us-east-1"), bucket["Name"])
 
 
-def fresh_bucket(s3: Any, name: str, region: str) -> None:
-    """The bucket, empty, versioned (moto's state outlives a test: earlier ones are removed)."""
-    empty_and_remove(s3, name)
-    extra = (
-        {}
-        if region == "us-east-1"
-        else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    )
-    s3.create_bucket(Bucket=name, **extra)
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-
-
 def upload_savepoint(s3: Any, bucket: str, tenant: str, job: str, name: str) -> str:
     """A real savepoint (with state files) re-keyed under the job's savepoint prefix."""
     source = savepoint_fixtures(FIXTURES)[0]

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from cellctl.commands.dr import _s3
 from cellctl.main import app
 from cells.recovery_lock import load_recovery_lock
-from dr.drill import _prepare_cell
-from tests.dr.conftest import fresh_bucket, upload_savepoint
+from dr.drill import _prepare_cell, fresh_bucket
+from tests.dr.conftest import upload_savepoint
 
 USW2_JOBS = {
     "usw2-a": [("kyc-events", "enricher"), ("notifications", "digests")],

@@ -131,7 +131,9 @@ def test_every_deployment_keeps_the_durability_promises(
 
 
 def test_every_deployment_validates_against_the_operator_crd(cell_plan: PlannedStack) -> None:
-    for resource in cell_plan.of_type(DEPLOYMENT):
+    deployments = cell_plan.of_type(DEPLOYMENT)
+    assert deployments, "the cell plans no FlinkDeployment: nothing would be validated"
+    for resource in deployments:
         inputs = resource["inputs"]
         _validate({k: inputs[k] for k in ("apiVersion", "kind", "metadata", "spec")})
 

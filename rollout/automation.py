@@ -48,6 +48,13 @@ def _reason(error: auto.CommandError, diagnostics: Sequence[str] = ()) -> str:
     return (errors or lines or ["the Pulumi CLI failed"])[-1]
 
 
+def _not_json(command: str, error: ValueError) -> str:
+    return (
+        f"`pulumi {command}` printed no JSON ({error}): check that the `pulumi` on PATH is "
+        "the Pulumi CLI (`pulumi version`) and that it runs on its own"
+    )
+
+
 @dataclass
 class AutomationExecutor:
     root: Path
@@ -99,6 +106,8 @@ class AutomationExecutor:
                 "`pulumi login s3://<state-bucket>`, or `pulumi login --local`) "
                 f"({_reason(error)})"
             ) from None
+        except ValueError as error:  # what it printed is not the CLI's JSON
+            raise RolloutError(_not_json("whoami --json", error)) from None
         if boto3.Session().get_credentials() is None:
             raise RolloutError(
                 "no AWS credentials: set AWS_PROFILE (after `aws sso login`) or "
@@ -108,6 +117,8 @@ class AutomationExecutor:
             existing = {s.name.rsplit("/", 1)[-1] for s in workspace.list_stacks()}
         except auto.CommandError as error:
             raise RolloutError(f"cannot list the Pulumi stacks: {_reason(error)}") from None
+        except ValueError as error:
+            raise RolloutError(_not_json("stack ls --json", error)) from None
         missing = [c for c in cells if c not in existing]
         if missing:
             raise RolloutError(

@@ -123,3 +123,18 @@ def test_stacks_that_do_not_exist_are_named_with_the_fix(fake_pulumi):
     with pytest.raises(RolloutError, match=r"use1-b, usw2-a do not exist yet.*pulumi stack init"):
         AutomationExecutor(ROOT).preflight(["use1-a", "use1-b", "usw2-a"])
     assert not fake_pulumi.operations(), "nothing previewed or updated"
+
+
+def test_a_pulumi_that_prints_no_json_is_one_clear_error(monkeypatch, tmp_path):
+    # A wrapper or another program named `pulumi`: it passes the version check, then its
+    # `whoami --json` is not JSON.
+    stand_in = tmp_path / "pulumi"
+    stand_in.write_text('#!/bin/sh\nif [ "$1" = version ]; then echo v3.150.0; else echo hi; fi\n')
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    executor = AutomationExecutor(ROOT)
+    try:
+        with pytest.raises(RolloutError, match=r"pulumi whoami --json` printed no JSON"):
+            executor.preflight(["use1-a"])
+    finally:
+        executor.close()

@@ -253,9 +253,12 @@ def load_placement(fleet: Fleet, fleet_file: Path) -> Placement:
     """The locked placement, checked against the fleet; what the Pulumi program builds from."""
     file = lock_path(fleet_file)
     if not files.exists(file):
+        # A fleet copy's lock lives beside the copy: the fix names it.
+        default = fleet_file.name == "fleet.yaml" and fleet_file.parent.name == "cells"
+        shard = "cellctl shard" if default else f"cellctl shard --fleet {fleet_file}"
         raise FleetError(
             file,
-            [Problem("", "lock-missing", "no placement lock: run `cellctl shard` and commit it")],
+            [Problem("", "lock-missing", f"no placement lock: run `{shard}` and commit it")],
         )
     stat = file.stat()
     key = (id(fleet), str(file.resolve()), stat.st_mtime_ns, stat.st_size)

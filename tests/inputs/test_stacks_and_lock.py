@@ -96,6 +96,21 @@ def test_a_fleet_copy_never_rewrites_committed_stack_files(project: Path, tmp_pa
     assert changed(before, snapshot(project)) == set()
 
 
+def test_a_fleet_copy_without_its_lock_names_the_shard_command_for_the_copy(
+    project: Path, tmp_path_factory
+) -> None:
+    copy = tmp_path_factory.mktemp("what-if") / "what-if.yaml"
+    shutil.copy(project / "cells" / "fleet.yaml", copy)
+    result = run("plan", "--fleet", copy)
+    assert result.exit_code == 2
+    problem_line(result.output, "(file)", "lock-missing")
+    assert f"cellctl shard --fleet {copy}" in result.output
+    (project / "cells" / "fleet.lock.yaml").unlink()
+    result = run("plan")
+    assert result.exit_code == 2
+    assert "run `cellctl shard` and commit it" in result.output
+
+
 def _lock(project: Path) -> dict:
     return yaml.safe_load((project / "cells" / "fleet.lock.yaml").read_text())
 

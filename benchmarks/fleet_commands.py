@@ -37,8 +37,9 @@ def shard_and_sync(
         seconds.append(shard.seconds + sync.seconds)
         peak = max(peak, shard.peak_mb, sync.peak_mb)
         print(
-            f"  run {attempt + 1}: shard {shard.seconds:6.2f} s ({shard.peak_mb:6.0f} MB)"
-            f"  stacks sync {sync.seconds:6.2f} s ({sync.peak_mb:6.0f} MB)"
+            f"  run {attempt + 1}: shard {shard.seconds:6.2f} s (cpu {shard.cpu_seconds:6.2f} s,"
+            f" {shard.peak_mb:6.0f} MB)  stacks sync {sync.seconds:6.2f} s"
+            f" (cpu {sync.cpu_seconds:6.2f} s, {sync.peak_mb:6.0f} MB)"
         )
     return min(seconds), peak, statistics.median(seconds)
 

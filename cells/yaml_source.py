@@ -13,8 +13,6 @@ from cells.collector import paused
 from cells.files import read_text
 from cells.problems import FleetError, Problem
 
-YamlPath = tuple[str | int, ...]
-
 # A fleet file nests about ten levels; anything near a hundred is a mistake or an attack.
 MAX_DEPTH = 64
 # Aliases may repeat a node; expanded, the document may grow by at most this many nodes plus
@@ -22,10 +20,6 @@ MAX_DEPTH = 64
 ALIAS_GROWTH_ALLOWANCE = 10_000
 ALIAS_GROWTH_FACTOR = 4
 NUMERIC_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
-
-
-def dotted(path: YamlPath) -> str:
-    return ".".join(str(part) for part in path)
 
 
 @dataclass
@@ -69,7 +63,7 @@ def _read(file: Path, text: str) -> YamlDocument:
         if node is None:
             raise FleetError(file, [Problem("", "empty", "the file is empty")])
         walk = _Walk(file)
-        walk.visit(node, ())
+        walk.visit(node, "", 0)
         if walk.duplicates:
             raise FleetError(file, walk.duplicates)
         try:
@@ -143,16 +137,17 @@ class _Walk:
         self.visits = 0
         self.on_path: set[int] = set()
 
-    def visit(self, node: yaml.Node, path: YamlPath) -> None:
+    def visit(self, node: yaml.Node, key: str, depth: int) -> None:
+        """`key` is the node's dotted path, built as the walk descends (not joined per node)."""
         line = node.start_mark.line + 1
-        if len(path) > MAX_DEPTH:
+        if depth > MAX_DEPTH:
             raise _too_deep(self.file, line)
         if id(node) in self.on_path:
             raise FleetError(
                 self.file,
                 [
                     Problem(
-                        dotted(path),
+                        key,
                         "yaml-recursive-alias",
                         "an alias refers to a node that contains it (a recursive alias); "
                         "write the value out instead",
@@ -167,7 +162,7 @@ class _Walk:
                 self.file,
                 [
                     Problem(
-                        dotted(path),
+                        key,
                         "yaml-alias-expansion",
                         "aliases expand this document far beyond its written size; "
                         "write repeated values out or use fewer nested aliases",
@@ -175,32 +170,32 @@ class _Walk:
                     )
                 ],
             )
-        key = dotted(path)
         self.lines[key] = line
         if isinstance(node, yaml.ScalarNode):
             if node.tag in NUMERIC_TAGS:
                 self.raw_scalars[key] = node.value
             return
         self.on_path.add(id(node))
+        prefix = f"{key}." if key else ""
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, value_node in node.value:
                 name = str(key_node.value)
-                child = (*path, name)
+                child = prefix + name
                 if name in seen:
                     self.duplicates.append(
                         Problem(
-                            dotted(child),
+                            child,
                             "duplicate-key",
                             f"key '{name}' appears twice in the same mapping; keep one",
                             key_node.start_mark.line + 1,
                         )
                     )
                 seen.add(name)
-                self.visit(value_node, child)
+                self.visit(value_node, child, depth + 1)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                self.visit(item, (*path, index))
+                self.visit(item, f"{prefix}{index}", depth + 1)
         self.on_path.discard(id(node))
 
 

@@ -50,7 +50,7 @@ def _read(file: Path, text: str) -> YamlDocument:
             # libyaml composes nodes recursively in C, where nesting without bound would crash
             # the process instead of raising: its event stream, flat, is measured first.
             _check_depth(file, _LIBYAML(text))
-        loader = (_LIBYAML or yaml.SafeLoader)(text)
+        loader = (_LIBYAML or _BoundedLoader)(text)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(file, exc) from None
     except yaml.YAMLError as exc:
@@ -58,6 +58,8 @@ def _read(file: Path, text: str) -> YamlDocument:
     try:
         try:
             node = loader.get_single_node()
+        except _TooDeep as deep:
+            raise _too_deep(file, deep.line) from None
         except RecursionError:
             raise _too_deep(file, None) from None
         if node is None:
@@ -122,6 +124,30 @@ def _too_deep(file: Path, line: int | None) -> FleetError:
             )
         ],
     )
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int | None) -> None:
+        self.line = line
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """Stops composing past MAX_DEPTH levels: a deeply nested document is refused at once,
+    at its line, instead of after thousands of recursive calls."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:
+                mark = self.peek_event().start_mark
+                raise _TooDeep(mark.line + 1 if mark is not None else None)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 class _Walk:

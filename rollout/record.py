@@ -115,7 +115,15 @@ class RolloutRecord:
     ) -> RolloutRecord:
         folder = root / RECORDS_DIR
         folder.mkdir(parents=True, exist_ok=True)
-        rollout_id = new_id()
+        # Two rollouts started in the same second may draw the same suffix: a new journal is
+        # created exclusively, never appended to another rollout's.
+        while True:
+            rollout_id = new_id()
+            try:
+                (folder / f"{rollout_id}.jsonl").open("x", encoding="utf-8").close()
+                break
+            except FileExistsError:
+                continue
         record = cls(folder / f"{rollout_id}.jsonl", rollout_id, commit, plan, options)
         record._fold_plan()
         record._write(

@@ -271,3 +271,17 @@ def test_a_policy_danger_has_the_id_cellctl_diff_gives_the_same_finding():
     [danger] = policy_dangers("use1-a", [event.policy_event])
     # review.fleet_dangers.policy_dangers: make_danger(POLICY, stack, f"{rule}|{urn}", ...)
     assert danger.id == make_danger(POLICY, "use1-a", f"bucket-encrypted|{resource}", "").id
+
+
+def test_two_rollouts_drawing_the_same_id_keep_separate_journals(tmp_path, monkeypatch):
+    # Ids are the second plus two random bytes: rollouts started in the same second can draw the
+    # same one (the property test above starts dozens per second and did).
+    drawn = iter(["20261124T120000Z-aaaa", "20261124T120000Z-aaaa", "20261124T120000Z-bbbb"])
+    monkeypatch.setattr("rollout.record.new_id", lambda: next(drawn))
+    first = rollout(tmp_path, ReplayExecutor())
+    assert first.run() == Outcome.COMPLETED
+    journal = first.record.path.read_text()
+    second = rollout(tmp_path, ReplayExecutor())
+    assert second.record.id == "20261124T120000Z-bbbb"
+    assert first.record.path.read_text() == journal, "the first rollout's journal is untouched"
+    assert RolloutRecord.load(tmp_path, second.record.id).outcome == Outcome.RUNNING

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cellctl.commands import stacks
+from cellctl.commands.diff import diff
 from cellctl.commands.plan import plan
 from cellctl.commands.shard import shard
 from cellctl.commands.validate import validate
@@ -20,6 +21,7 @@ app = typer.Typer(
 app.command("validate")(validate)
 app.command("shard")(shard)
 app.command("plan")(plan)
+app.command("diff")(diff)
 app.add_typer(stacks.app, name="stacks")
 
 

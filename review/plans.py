@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -24,6 +25,7 @@ from typing import Any
 
 import yaml
 
+import offline
 from cells.loader import load_fleet
 from cells.placement import load_placement
 from cells.problems import FleetError, Problem
@@ -42,6 +44,7 @@ import json, sys
 from pathlib import Path
 root, out, jobs, stacks = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 sys.path.insert(0, str(root))
+import offline
 from offline import PlanError, plan_stacks
 try:
     plans = list(plan_stacks(root, stacks, jobs))
@@ -157,6 +160,13 @@ def stack_digests(root: Path, stacks: list[str]) -> dict[str, str]:
     return digests
 
 
+@functools.cache
+def running_code() -> str:
+    """The digest of the code this process imported: a tree with the same digest can be planned
+    here; any other needs its own interpreter."""
+    return code_digest(Path(offline.__file__).resolve().parent.parent)
+
+
 def finding_json(finding: Finding) -> dict[str, Any]:
     return {
         "stack": finding.stack,
@@ -195,7 +205,7 @@ def plan_pair(
     base_stacks = _selected(base.stacks, wanted)
     same_code = code_digest(head_root) == code_digest(base_root)
     shared: list[str] = []
-    if same_code:
+    if same_code and code_digest(head_root) == running_code():
         common = [s for s in head_stacks if s in base_stacks]
         try:
             base_digests = stack_digests(base_root, common)
@@ -203,24 +213,31 @@ def plan_pair(
             raise ReviewError(f"{base_label}: {error}") from None
         head_digests = stack_digests(head_root, common)
         shared = [s for s in common if base_digests[s] == head_digests[s]]
-    head_plans = list(plan_stacks(head_root, head_stacks, jobs))
+    head_plans, head.findings = plan_revision(head_root, head.label, head_stacks, jobs)
     head.plans = {p["stack"]: p for p in head_plans}
-    head.findings = _findings(head_plans)
-    base_only = [s for s in base_stacks if s not in shared]
-    if same_code:
-        try:
-            base_plans = list(plan_stacks(base_root, base_only, jobs)) if base_only else []
-        except PlanError as error:
-            raise ReviewError(f"{base_label}: {error}") from None
-        base.findings = _findings(base_plans) + [
-            f for f in head.findings if f["stack"] in shared
-        ]
-    else:
-        base_plans, base.findings = _plan_elsewhere(base_root, base_label, base_only, jobs)
+    base_plans, base.findings = plan_revision(
+        base_root, base_label, [s for s in base_stacks if s not in shared], jobs
+    )
     base.plans = {p["stack"]: p for p in base_plans}
     for stack in shared:
         base.plans[stack] = head.plans[stack]
+    base.findings += [f for f in head.findings if f["stack"] in shared]
     return PlannedPair(base, head, shared, same_code)
+
+
+def plan_revision(
+    root: Path, label: str, stacks: list[str], jobs: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Plans and policy findings of `stacks` in the tree at `root`, with that tree's own code."""
+    if not stacks:
+        return [], []
+    if code_digest(root) != running_code():
+        return _plan_elsewhere(root, label, stacks, jobs)
+    try:
+        plans = list(plan_stacks(root, stacks, jobs))
+    except PlanError as error:
+        raise ReviewError(f"{label}: {error}") from None
+    return plans, _findings(plans)
 
 
 def _selected(stacks: list[str], wanted: list[str] | None) -> list[str]:
@@ -230,8 +247,6 @@ def _selected(stacks: list[str], wanted: list[str] | None) -> list[str]:
 def _plan_elsewhere(
     root: Path, label: str, stacks: list[str], jobs: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    if not stacks:
-        return [], []
     with tempfile.TemporaryDirectory(prefix="cellctl-diff-plan-") as folder:
         out = Path(folder) / "base.json"
         result = subprocess.run(

@@ -109,15 +109,17 @@ def diff_stack(
     steps = []
     for urn, resource in sorted(new_by_urn.items()):
         if urn not in matched:
-            steps.append({"op": "create", "urn": urn, "type": resource["type"],
-                          "newState": state(resource)})
+            steps.append(
+                {"op": "create", "urn": urn, "type": resource["type"], "newState": state(resource)}
+            )
             continue
         steps.append(_compare(old_by_urn[matched[urn]], resource, rules, replaced_providers))
     used = set(matched.values())
     for urn, resource in sorted(old_by_urn.items()):
         if urn not in used:
-            steps.append({"op": "delete", "urn": urn, "type": resource["type"],
-                          "oldState": state(resource)})
+            steps.append(
+                {"op": "delete", "urn": urn, "type": resource["type"], "oldState": state(resource)}
+            )
     return steps
 
 

@@ -189,7 +189,9 @@ def _findings(plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class PlannedPair:
     base: Revision
     head: Revision
-    shared: list[str]  # stacks planned once: cell spec, stack file and code unchanged
+    # Stacks whose code, cell spec and stack file are the same in both revisions: their plans
+    # would be identical, so neither side is planned.
+    identical: list[str]
     same_code: bool
 
 
@@ -204,7 +206,7 @@ def plan_pair(
     head_stacks = _selected(head.stacks, wanted)
     base_stacks = _selected(base.stacks, wanted)
     same_code = code_digest(head_root) == code_digest(base_root)
-    shared: list[str] = []
+    identical: list[str] = []
     if same_code and code_digest(head_root) == running_code():
         common = [s for s in head_stacks if s in base_stacks]
         try:
@@ -212,17 +214,16 @@ def plan_pair(
         except FleetError as error:
             raise ReviewError(f"{base_label}: {error}") from None
         head_digests = stack_digests(head_root, common)
-        shared = [s for s in common if base_digests[s] == head_digests[s]]
-    head_plans, head.findings = plan_revision(head_root, head.label, head_stacks, jobs)
+        identical = [s for s in common if base_digests[s] == head_digests[s]]
+    head_plans, head.findings = plan_revision(
+        head_root, head.label, [s for s in head_stacks if s not in identical], jobs
+    )
     head.plans = {p["stack"]: p for p in head_plans}
     base_plans, base.findings = plan_revision(
-        base_root, base_label, [s for s in base_stacks if s not in shared], jobs
+        base_root, base_label, [s for s in base_stacks if s not in identical], jobs
     )
     base.plans = {p["stack"]: p for p in base_plans}
-    for stack in shared:
-        base.plans[stack] = head.plans[stack]
-    base.findings += [f for f in head.findings if f["stack"] in shared]
-    return PlannedPair(base, head, shared, same_code)
+    return PlannedPair(base, head, identical, same_code)
 
 
 def plan_revision(

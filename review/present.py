@@ -221,7 +221,7 @@ def to_json(review: Review) -> dict[str, Any]:
             {
                 "stack": s.stack,
                 "status": s.status,
-                "plannedOnce": s.planned_once,
+                "inputsUnchanged": s.inputs_unchanged,
                 "changeSummary": s.counts,
                 "steps": [
                     step if step.get("op", "same") != "same" else {"op": "same", "urn": step["urn"]}

@@ -22,7 +22,7 @@ class StackChanges:
     stack: str
     status: str
     steps: list[Step]
-    planned_once: bool = False
+    inputs_unchanged: bool = False  # same code, cell spec and stack file: not planned
 
     @property
     def counts(self) -> dict[str, int]:
@@ -67,24 +67,23 @@ def review_pair(pair: PlannedPair, acks: Acks = NO_ACKS) -> Review:
     stacks = []
     steps_by_stack: dict[str, list[Step]] = {}
     dangers: list[Danger] = []
+    for stack in pair.identical:
+        stacks.append(StackChanges(stack, UNCHANGED, [], inputs_unchanged=True))
     for stack in sorted(set(base.plans) | set(head.plans)):
         old, new = base.plans.get(stack), head.plans.get(stack)
         steps = diff_stack(old["resources"] if old else None, new["resources"] if new else None)
         steps_by_stack[stack] = steps
-        stacks.append(
-            StackChanges(
-                stack, _status(stack, base.plans, head.plans, steps), steps, stack in pair.shared
-            )
-        )
+        stacks.append(StackChanges(stack, _status(stack, base.plans, head.plans, steps), steps))
         dangers += dangers_from_preview_steps(stack, steps)
     dangers = job_moves(dangers, steps_by_stack)
     dangers += fleet_dangers(base.fleet, head.fleet)
     dangers += policy_dangers(base.findings, head.findings)
     notes = []
-    if pair.shared:
+    stacks.sort(key=lambda s: s.stack)
+    if pair.identical:
         notes.append(
-            f"{len(pair.shared)} of {len(stacks)} stacks have the same code, cell spec and stack "
-            "file in both revisions: planned once."
+            f"{len(pair.identical)} of {len(stacks)} stacks have the same code, cell spec and "
+            "stack file in both revisions: unchanged without planning."
         )
     unused = acks.unused(dangers)
     if unused:

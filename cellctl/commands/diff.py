@@ -44,6 +44,9 @@ def diff(
         Format, typer.Option("--format", help="table, markdown (the PR comment) or json.")
     ] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", help="Write the output here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json-out", help="Also write the JSON here (for CI).")
+    ] = None,
     ack: Annotated[
         Path | None, typer.Option("--ack", help="YAML file acknowledging dangers, with reasons.")
     ] = None,
@@ -71,6 +74,8 @@ def diff(
         Format.markdown: markdown,
         Format.json: json_text,
     }[output_format](review)
+    if json_out is not None:
+        json_out.write_text(json_text(review), encoding="utf-8")
     if out is not None:
         out.write_text(rendered, encoding="utf-8")
         render.note(f"wrote {out}")

@@ -41,6 +41,7 @@ REGION_SOURCES = (
 )
 
 # pulumi-aws type token -> Terraform resource type (the bridge's own mapping, resources.go).
+# fmt: off
 AWS_TYPES: dict[str, str] = {
     "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
     "aws:ec2/launchTemplate:LaunchTemplate": "aws_launch_template",
@@ -61,14 +62,14 @@ AWS_TYPES: dict[str, str] = {
         "aws_s3_bucket_lifecycle_configuration",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "aws_s3_bucket_ownership_controls",
     "aws:s3/bucketPolicy:BucketPolicy": "aws_s3_bucket_policy",
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
-        "aws_s3_bucket_public_access_block",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "aws_s3_bucket_public_access_block",
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig":
         "aws_s3_bucket_replication_configuration",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
         "aws_s3_bucket_server_side_encryption_configuration",
     "aws:s3/bucketVersioning:BucketVersioning": "aws_s3_bucket_versioning",
 }
+# fmt: on
 
 # The Kubernetes types a cell uses: group/version/kind as pulumi-kubernetes sees them.
 KUBERNETES_TYPES: dict[str, tuple[str, str, str]] = {
@@ -76,12 +77,14 @@ KUBERNETES_TYPES: dict[str, tuple[str, str, str]] = {
     "kubernetes:core/v1:Namespace": ("core", "v1", "Namespace"),
     "kubernetes:core/v1:ResourceQuota": ("core", "v1", "ResourceQuota"),
     "kubernetes:core/v1:ServiceAccount": ("core", "v1", "ServiceAccount"),
-    "kubernetes:flink.apache.org/v1beta1:FlinkDeployment":
-        ("flink.apache.org", "v1beta1", "FlinkDeployment"),
+    "kubernetes:flink.apache.org/v1beta1:FlinkDeployment": (
+        "flink.apache.org",
+        "v1beta1",
+        "FlinkDeployment",
+    ),
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": ("networking.k8s.io", "v1", "NetworkPolicy"),
     "kubernetes:policy/v1:PodDisruptionBudget": ("policy", "v1", "PodDisruptionBudget"),
-    "kubernetes:scheduling.k8s.io/v1:PriorityClass":
-        ("scheduling.k8s.io", "v1", "PriorityClass"),
+    "kubernetes:scheduling.k8s.io/v1:PriorityClass": ("scheduling.k8s.io", "v1", "PriorityClass"),
 }
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -89,14 +92,18 @@ HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 def git_show(git_dir: Path, ref: str, path: str) -> str:
     return subprocess.run(
         ["git", "--git-dir", str(git_dir), "show", f"{ref}:{path}"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
 def git_commit(git_dir: Path, ref: str) -> str:
     return subprocess.run(
         ["git", "--git-dir", str(git_dir), "rev-list", "-n", "1", ref],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
 
 
@@ -201,9 +208,21 @@ def schema_file(index_dir: Path, ref: str, entry: dict[str, Any]) -> str:
         return f"{folder}/{entry['schema_index']}"
     create = entry["create_index"].removeprefix("func.").removesuffix(".goindex")
     found = subprocess.run(
-        ["git", "--git-dir", str(index_dir), "grep", "-l", "-E",
-         rf"Create(WithoutTimeout|Context)?:\s+{create},", ref, "--", folder],
-        check=True, capture_output=True, text=True,
+        [
+            "git",
+            "--git-dir",
+            str(index_dir),
+            "grep",
+            "-l",
+            "-E",
+            rf"Create(WithoutTimeout|Context)?:\s+{create},",
+            ref,
+            "--",
+            folder,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     files = [f.split(":", 1)[1] for f in found if "/func." in f]
     if len(files) != 1:
@@ -233,8 +252,13 @@ def aws_rules(index_dir: Path, ref: str) -> dict[str, Any]:
             replace_on.append("region")
         types[token] = {
             "terraform": tf_type,
-            "source": {"repository": AWS_INDEX_REPOSITORY, "commit": commit, "file": path,
-                       "upstream": f"{AWS_UPSTREAM}@{ref}", "sdk": entry["sdk_type"]},
+            "source": {
+                "repository": AWS_INDEX_REPOSITORY,
+                "commit": commit,
+                "file": path,
+                "upstream": f"{AWS_UPSTREAM}@{ref}",
+                "sdk": entry["sdk_type"],
+            },
             "replaceOn": sorted(set(replace_on)),
             "replaceOnBlockAddedOrRemoved": sorted(set(block_rules)),
             "replaceOnConditionally": sorted(set(maybe)),
@@ -334,8 +358,9 @@ class _GoValues:
             assert loop is not None
             items = []
             for prefix in inner["prefixes"]:
-                items += self.eval(_go_tokens("properties{" + loop.group(1) + "}"),
-                                   {"prefix": prefix})
+                items += self.eval(
+                    _go_tokens("properties{" + loop.group(1) + "}"), {"prefix": prefix}
+                )
             return items, tokens
         if head in scope:
             return scope[head], tokens
@@ -395,8 +420,11 @@ def kubernetes_rules(repo: Path, ref: str) -> dict[str, Any]:
         kind_rules = groups.get(group, {}).get(version, {}).get(kind, [])
         types[token] = {
             "replaceOn": sorted({_path(p) for p in [*metadata_rule, *kind_rules]}),
-            "source": {"repository": KUBERNETES_REPOSITORY, "commit": commit,
-                       "file": KUBERNETES_DIFF},
+            "source": {
+                "repository": KUBERNETES_REPOSITORY,
+                "commit": commit,
+                "file": KUBERNETES_DIFF,
+            },
         }
     provider_go = git_show(repo, ref, KUBERNETES_PROVIDER)
     identifier = re.search(r'clusterIdentifierKey\s*=\s*"(\w+)"', provider_go)
@@ -407,12 +435,16 @@ def kubernetes_rules(repo: Path, ref: str) -> dict[str, Any]:
         # DiffConfig replaces the provider, and so every resource it manages, when the cluster
         # identifier changes or the kubeconfig's active cluster does.
         "replaceOn": sorted({identifier.group(1), *special, ACTIVE_CLUSTER}),
-        "source": {"repository": KUBERNETES_REPOSITORY, "commit": commit,
-                   "file": KUBERNETES_PROVIDER},
+        "source": {
+            "repository": KUBERNETES_REPOSITORY,
+            "commit": commit,
+            "file": KUBERNETES_PROVIDER,
+        },
     }
     types[HELM_RELEASE] = {
-        "replaceOn": sorted(_path(ast.literal_eval(f)) for f in
-                            re.findall(r'"[^"]*"', helm_fields.group(1))),
+        "replaceOn": sorted(
+            _path(ast.literal_eval(f)) for f in re.findall(r'"[^"]*"', helm_fields.group(1))
+        ),
         "source": {"repository": KUBERNETES_REPOSITORY, "commit": commit, "file": KUBERNETES_HELM},
     }
     return {
@@ -427,7 +459,8 @@ def kubernetes_rules(repo: Path, ref: str) -> dict[str, Any]:
         "metadataRule": sorted(_path(p) for p in metadata_rule),
         "allKinds": {
             f"{g}/{v}:{k}": sorted({_path(p) for p in props})
-            for g, versions in sorted(groups.items()) if g
+            for g, versions in sorted(groups.items())
+            if g
             for v, kinds in sorted(versions.items())
             for k, props in sorted(kinds.items())
         },

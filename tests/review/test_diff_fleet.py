@@ -27,7 +27,7 @@ def test_unchanged_fleet_has_no_changes_and_plans_each_stack_once(git_project):
     review = git_project.review("use1-a", "usw2-a")
     assert review.dangers == []
     assert [s.status for s in review.stacks] == [UNCHANGED, UNCHANGED]
-    assert all(s.planned_once for s in review.stacks)
+    assert all(s.inputs_unchanged for s in review.stacks)
 
 
 def test_harmless_changes_have_no_danger(git_project):
@@ -191,7 +191,7 @@ def test_adding_a_cell_with_rebalance_shows_what_leaves_the_other_cells(git_proj
     assert any("topic" in d.summary and "protected" in d.summary for d in dropped)
     moved = [d for d in review.dangers if d.danger_class == JOB_LEAVES]
     assert all("moves from cell" in d.summary and "to use1-e" in d.summary for d in moved)
-    assert all(s.planned_once for s in review.stacks if s.status == UNCHANGED)
+    assert all(s.inputs_unchanged for s in review.stacks if s.status == UNCHANGED)
 
 
 def test_draining_a_cell_and_removing_it(git_project):

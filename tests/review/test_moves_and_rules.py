@@ -38,7 +38,7 @@ def test_component_rename_without_alias_deletes_and_creates(git_project):
     assert {s["op"] for s in topics} == {"create", "delete"}
     assert classes(review) == {STATEFUL}
     assert all("deleting topic" in d.summary for d in review.dangers)
-    assert not stack.planned_once  # each revision planned with its own code
+    assert not stack.inputs_unchanged  # each revision planned with its own code
 
 
 def test_component_rename_with_alias_is_the_same_resource(git_project):

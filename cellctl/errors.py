@@ -12,6 +12,8 @@ import typer
 from cellctl import render
 from cells.problems import FleetError
 from offline import PlanError
+from rollout.errors import RolloutError
+from state.s3 import S3AccessError
 
 EXIT_FINDINGS = 1  # out-of-date stack files; later, mandatory policy violations
 EXIT_BAD_INPUT = 2  # a fleet, stack or lock file that cannot be used
@@ -31,7 +33,7 @@ def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
         except FleetError as error:
             render.fleet_error(error)
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        except PlanError as error:
+        except (PlanError, RolloutError, S3AccessError) as error:
             render.failure(str(error))
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except Exception as error:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from cellctl.commands import stacks
+from cellctl.commands import rollout, stacks
+from cellctl.commands import state as state_commands
 from cellctl.commands.diff import diff
 from cellctl.commands.plan import plan
 from cellctl.commands.shard import shard
@@ -23,6 +24,8 @@ app.command("shard")(shard)
 app.command("plan")(plan)
 app.command("diff")(diff)
 app.add_typer(stacks.app, name="stacks")
+app.add_typer(state_commands.app, name="state")
+app.add_typer(rollout.app, name="rollout")
 
 
 def run() -> None:

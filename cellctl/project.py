@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from cells.model import Fleet
 from cells.problems import FleetError, Problem
-from cells.stamping import DEFAULT_FLEET_FILE
+from cells.stamping import DEFAULT_FLEET_FILE, sync_stacks
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,18 @@ def find_project(start: Path | None = None) -> Project:
             )
         ],
     )
+
+
+def require_stacks_in_sync(project: Project, fleet: Fleet, fleet_file: Path) -> None:
+    """Stack files that differ from the fleet would run yesterday's cells: stop with the fix."""
+    stale = sync_stacks(fleet, project.relative(fleet_file), project.stacks_dir, write=False)
+    if stale.created or stale.updated:
+        raise FleetError(
+            project.stacks_dir,
+            [
+                Problem(
+                    name, "stack-out-of-date", "differs from the fleet; run `cellctl stacks sync`"
+                )
+                for name in stale.created + stale.updated
+            ],
+        )

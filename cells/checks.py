@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from string import Formatter
 
 from cells.aws_names import KAFKA_TOPIC, KNOWN_REGIONS, cell_names, tenant_names
 from cells.model import CellState, Fleet, Tenant
@@ -28,6 +29,7 @@ def check_fleet(fleet: Fleet) -> list[Problem]:
         *_tenants(fleet),
         *_kafka(fleet),
         *_names(fleet),
+        *_rollout(fleet),
     ]
 
 
@@ -273,3 +275,34 @@ def _names(fleet: Fleet) -> Iterator[Problem]:
                     "aws-name",
                     f"{problem} in cell '{longest.id}'; shorten the tenant id",
                 )
+
+
+JOB_CHECK_FIELDS = ("fleet", "cell", "region", "cluster")
+
+
+def _rollout(fleet: Fleet) -> Iterator[Problem]:
+    rollout = fleet.fleet.rollout
+    waves = sorted({c.wave for c in fleet.cells})
+    for wave in rollout.bake:
+        if wave not in waves:
+            yield Problem(
+                f"fleet.rollout.bake.{wave}",
+                "unknown-wave",
+                f"no cell is in wave {wave} (waves: {', '.join(map(str, waves))}); "
+                "remove the entry or fix the wave number",
+            )
+    for ai, arg in enumerate(rollout.job_check or []):
+        try:
+            fields = [name for _, name, _, _ in Formatter().parse(arg) if name is not None]
+        except ValueError as error:
+            fields, bad = [], f"unbalanced braces ({error})"
+        else:
+            unknown = [f for f in fields if f not in JOB_CHECK_FIELDS]
+            bad = f"unknown placeholder {{{unknown[0]}}}" if unknown else ""
+        if bad:
+            yield Problem(
+                f"fleet.rollout.job_check.{ai}",
+                "job-check-placeholder",
+                f"{bad} in '{arg}'; placeholders: "
+                + ", ".join(f"{{{f}}}" for f in JOB_CHECK_FIELDS),
+            )

@@ -11,9 +11,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from cells.checks import check_fleet
+from cells.files import read_text
 from cells.model import Fleet
 from cells.problems import FleetError, Problem
-from cells.yaml_source import line_of, read_yaml
+from cells.yaml_source import line_of, read_yaml_document
 
 PATTERN_HINTS = {
     r"^[a-z][a-z0-9-]*[a-z0-9]$": "lower-case letters, digits and '-', starting with a letter",
@@ -28,6 +29,7 @@ PATTERN_HINTS = {
     r"^(local|s3|https)://\S+\.jar$": "a jar URI such as local:///opt/flink/usrlib/job.jar",
     r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)*$": "a Java class name such as com.acme.Main",
     r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$": "an MSK Kafka version of 3.6 or later, such as 3.9.x",
+    r"^(0|\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$": "a duration such as 90s, 30m, 1h or 1h30m",
 }
 
 
@@ -37,14 +39,19 @@ def load_fleet(file: Path | str) -> Fleet:
     try:
         stat = path.stat()
     except OSError:
-        raise FleetError(path, [Problem("", "file-missing", "file not found")]) from None
+        read_text(path)  # says why: missing, a folder, no permission, a link loop
+        raise
     return _load(path.resolve(), stat.st_mtime_ns, stat.st_size, str(path))
 
 
 @lru_cache(maxsize=8)
 def _load(resolved: Path, _mtime_ns: int, _size: int, shown: str) -> Fleet:
-    data, lines = read_yaml(resolved)
     shown_path = Path(shown)
+    try:
+        document = read_yaml_document(resolved)
+    except FleetError as error:  # name the file as the user wrote it
+        raise FleetError(shown_path, error.problems) from None
+    data, lines = document.data, document.lines
     if not isinstance(data, dict):
         raise FleetError(
             shown_path,
@@ -60,7 +67,9 @@ def _load(resolved: Path, _mtime_ns: int, _size: int, shown: str) -> Fleet:
     try:
         fleet = Fleet.model_validate(data)
     except ValidationError as exc:
-        problems = [_from_pydantic(error) for error in exc.errors(include_url=False)]
+        problems = [
+            _from_pydantic(error, document.raw_scalars) for error in exc.errors(include_url=False)
+        ]
         raise FleetError(
             shown_path, [p.at_line(line_of(lines, p.location)) for p in problems]
         ) from None
@@ -70,11 +79,20 @@ def _load(resolved: Path, _mtime_ns: int, _size: int, shown: str) -> Fleet:
     return fleet
 
 
-def _from_pydantic(error: ErrorDetails) -> Problem:
+def _from_pydantic(error: ErrorDetails, raw_scalars: dict[str, str] | None = None) -> Problem:
     location = ".".join(str(part) for part in error["loc"])
     kind = error["type"]
-    got = _shown(error.get("input"))
-    if kind == "missing":
+    value = error.get("input")
+    got = _shown(value)
+    raw = (raw_scalars or {}).get(location)
+    if kind == "string_type" and raw is not None:
+        message = (
+            f"YAML reads {raw} as the {type(value).__name__} {value!r}, not as text; "
+            f'quote it: "{raw}"'
+        )
+    elif kind in ("int_type", "float_type") and isinstance(value, bool):
+        message = f"expected a number, got the boolean {raw or value}; write a number"
+    elif kind == "missing":
         message = "required field is missing"
     elif kind == "extra_forbidden":
         allowed = _allowed_keys(error["loc"][:-1])

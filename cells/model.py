@@ -27,6 +27,10 @@ KubernetesVersion = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
 InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 BrokerType = Annotated[str, StringConstraints(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")]
 KafkaVersion = Annotated[str, StringConstraints(pattern=r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$")]
+# A time span such as 90s, 30m, 1h or 1h30m (cells.durations reads it).
+Duration = Annotated[
+    str, StringConstraints(pattern=r"^(0|\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$", max_length=16)
+]
 
 
 class Strict(BaseModel):
@@ -52,9 +56,9 @@ class Region(Strict):
 
 class NodePool(Strict):
     instance_type: InstanceType
-    count: int = Field(ge=1, le=1000)
-    max_count: int | None = Field(default=None, ge=1, le=1000)
-    disk_gib: int = Field(default=100, ge=20, le=16384)
+    count: int = Field(strict=True, ge=1, le=1000)
+    max_count: int | None = Field(strict=True, default=None, ge=1, le=1000)
+    disk_gib: int = Field(strict=True, default=100, ge=20, le=16384)
 
     @property
     def max_size(self) -> int:
@@ -63,15 +67,15 @@ class NodePool(Strict):
 
 class MskSize(Strict):
     broker_type: BrokerType
-    brokers_per_az: int = Field(ge=1, le=10)
-    volume_gib: int = Field(default=1000, ge=1, le=16384)
+    brokers_per_az: int = Field(strict=True, ge=1, le=10)
+    volume_gib: int = Field(strict=True, default=1000, ge=1, le=16384)
 
 
 class CellSize(Strict):
     jobmanager: NodePool
     taskmanager: NodePool
     msk: MskSize
-    capacity_units: int = Field(ge=1)
+    capacity_units: int = Field(strict=True, ge=1, le=1_000_000)
 
 
 class CellState(StrEnum):
@@ -84,7 +88,7 @@ class Cell(Strict):
     id: Identifier
     region: RegionName
     size: str
-    wave: int = Field(ge=0)
+    wave: int = Field(strict=True, ge=0, le=1000)
     state: CellState = CellState.ACTIVE
 
 
@@ -96,10 +100,10 @@ class Tier(StrEnum):
 
 class Topic(Strict):
     name: TopicName
-    partitions: int = Field(ge=1, le=10000)
-    retention_hours: int = Field(ge=1, le=87600)
-    replication_factor: int = Field(default=3, ge=3, le=9)
-    min_insync_replicas: int = Field(default=2, ge=2, le=8)
+    partitions: int = Field(strict=True, ge=1, le=10000)
+    retention_hours: int = Field(strict=True, ge=1, le=87600)
+    replication_factor: int = Field(strict=True, default=3, ge=3, le=9)
+    min_insync_replicas: int = Field(strict=True, default=2, ge=2, le=8)
     configs: dict[str, str] = Field(default_factory=dict)
 
 
@@ -116,9 +120,9 @@ class UpgradeMode(StrEnum):
 
 
 class TaskManagerResources(Strict):
-    cpu: float = Field(default=1.0, ge=0.25, le=64)
-    memory_mb: int = Field(default=4096, ge=1024, le=262144)
-    slots: int = Field(default=2, ge=1, le=64)
+    cpu: float = Field(strict=True, default=1.0, ge=0.25, le=64)
+    memory_mb: int = Field(strict=True, default=4096, ge=1024, le=262144)
+    slots: int = Field(strict=True, default=2, ge=1, le=64)
 
 
 class Job(Strict):
@@ -128,19 +132,19 @@ class Job(Strict):
     args: list[str] = Field(default_factory=list)
     image: Image | None = None
     flink_version: FlinkVersion | None = None
-    parallelism: int = Field(ge=1, le=10000)
+    parallelism: int = Field(strict=True, ge=1, le=10000)
     taskmanager: TaskManagerResources = Field(default_factory=TaskManagerResources)
     state_size: StateSize = StateSize.SMALL
     upgrade_mode: UpgradeMode = UpgradeMode.SAVEPOINT
-    capacity_units: int = Field(ge=1)
-    rpo_seconds: int = Field(ge=10, le=86400)
+    capacity_units: int = Field(strict=True, ge=1, le=1_000_000)
+    rpo_seconds: int = Field(strict=True, ge=10, le=86400)
 
 
 class Tenant(Strict):
     id: Identifier
     home_region: RegionName
     tier: Tier
-    shard_size: int = Field(ge=1, le=64)
+    shard_size: int = Field(strict=True, ge=1, le=64)
     pinned_cells: list[Identifier] | None = None
     flink_version: FlinkVersion | None = None
     topics: list[Topic] = Field(default_factory=list)
@@ -151,13 +155,13 @@ class KafkaSettings(Strict):
     version: KafkaVersion = "3.9.x"
     # Flink's KafkaSink must outlive the longest checkpoint plus a restart, or a pending
     # transaction is aborted and its records are lost; the broker must allow at least that much.
-    sink_transaction_timeout_minutes: int = Field(default=60, ge=1, le=1440)
-    broker_transaction_max_timeout_minutes: int = Field(default=75, ge=1, le=1440)
+    sink_transaction_timeout_minutes: int = Field(strict=True, default=60, ge=1, le=1440)
+    broker_transaction_max_timeout_minutes: int = Field(strict=True, default=75, ge=1, le=1440)
 
 
 class JobManagerResources(Strict):
-    cpu: float = Field(default=1.0, ge=0.25, le=16)
-    memory_mb: int = Field(default=2048, ge=1024, le=65536)
+    cpu: float = Field(strict=True, default=1.0, ge=0.25, le=16)
+    memory_mb: int = Field(strict=True, default=2048, ge=1024, le=65536)
 
 
 class FlinkSettings(Strict):
@@ -167,15 +171,30 @@ class FlinkSettings(Strict):
     jobmanager: JobManagerResources = Field(default_factory=JobManagerResources)
 
 
+class RolloutSettings(Strict):
+    """How `cellctl rollout` paces the fleet: bake time after each wave, and the job check."""
+
+    # Bake after a wave, before its health gates; waves not listed bake `default_bake`.
+    bake: dict[Annotated[int, Field(ge=0)], Duration] = Field(default_factory=dict)
+    default_bake: Duration = "1h"
+    # argv of a command that exits 0 when every Flink job of a cell is running; it may name
+    # {fleet}, {cell}, {region} and {cluster} (the cell's EKS cluster).
+    job_check: list[Annotated[str, StringConstraints(min_length=1)]] | None = Field(
+        default=None, min_length=1
+    )
+    job_check_timeout: Duration = "5m"
+
+
 class FleetSettings(Strict):
     name: Identifier
-    production: bool = True
-    noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
+    production: bool = Field(default=True, strict=True)
+    noncurrent_version_days: int = Field(strict=True, default=30, ge=1, le=3650)
     kubernetes_version: KubernetesVersion = "1.33"
     # No two tenants' shards in a region share more than this many cells (None: no bound).
-    max_overlap: int | None = Field(default=None, ge=1, le=16)
+    max_overlap: int | None = Field(strict=True, default=None, ge=1, le=16)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     flink: FlinkSettings = Field(default_factory=FlinkSettings)
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
 
 
 class Fleet(Strict):

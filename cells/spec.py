@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from cells.aws_names import CellNames, TenantNames
 
 MANAGED_BY = "flink-cells"
+# A CloudWatch alarm with this tag set to "true" (and the cell's fleet and cell tags) is one of
+# the cell's health alarms: a rollout halts while it is in ALARM.
+HEALTH_GATE_TAG = "health-gate"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,11 @@ class JobSpec:
     upgrade_mode: str
     capacity_units: int
     rpo_seconds: int
+    # A restore point to start from on first deployment (a moved job, a DR restore): the operator
+    # reads it only when the FlinkDeployment is created; restored with NO_CLAIM.
+    initial_savepoint_path: str | None = None
+    # The job is moving out of this cell: kept, but suspended with a savepoint.
+    suspended: bool = False
 
     @property
     def taskmanagers(self) -> int:

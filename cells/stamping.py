@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from cells import files
 from cells.aws_names import cell_names, tenant_names
 from cells.model import Fleet, Job, NodePool, Tenant
 from cells.placement import Placement
@@ -22,7 +24,7 @@ from cells.spec import (
     TopicSpec,
 )
 from cells.tiers import TIERS
-from cells.yaml_source import read_yaml
+from cells.yaml_source import line_of, read_yaml
 
 PROJECT = "flink-cells"
 CELL_CONFIG = "cell"
@@ -166,11 +168,22 @@ def stack_file_name(cell_id: str) -> str:
     return f"Pulumi.{cell_id}.yaml"
 
 
-def render_stack_file(fleet: Fleet, cell_id: str, fleet_file: str) -> str:
+def stack_config(fleet: Fleet, cell_id: str, fleet_file: str) -> dict[str, str]:
+    """The config keys cellctl owns in a cell's stack file; Pulumi's own keys (encryptionsalt,
+    secretsprovider) and any other config are the user's and are kept as they are."""
     cell = fleet.cell(cell_id)
     assert cell is not None
-    config = {"aws:region": cell.region, CELL_KEY: cell.id, FLEET_FILE_KEY: fleet_file}
-    body = yaml.safe_dump({"config": config}, sort_keys=True, default_flow_style=False)
+    return {"aws:region": cell.region, CELL_KEY: cell.id, FLEET_FILE_KEY: fleet_file}
+
+
+def render_stack_file(
+    fleet: Fleet, cell_id: str, fleet_file: str, existing: dict[str, Any] | None = None
+) -> str:
+    document = dict(existing or {})
+    config = dict(document.get("config") or {})
+    config.update(stack_config(fleet, cell_id, fleet_file))
+    document["config"] = dict(sorted(config.items()))
+    body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
     return STACK_HEADER.format(fleet_file=fleet_file) + body
 
 
@@ -186,35 +199,79 @@ class SyncReport:
         return not (self.created or self.updated or self.orphaned)
 
 
-def sync_stacks(fleet: Fleet, fleet_file: str, stacks_dir: Path, *, write: bool) -> SyncReport:
-    """Bring stacks_dir in line with the fleet; stack files of departed cells are only reported."""
+def sync_stacks(
+    fleet: Fleet,
+    fleet_file: str,
+    stacks_dir: Path,
+    *,
+    write: bool,
+    inputs: tuple[Path, ...] = (),
+) -> SyncReport:
+    """Bring stacks_dir in line with the fleet; stack files of departed cells are only reported.
+    Only cellctl's own config keys are compared and written; the rest of a file is kept."""
     report = SyncReport()
     wanted = {stack_file_name(c.id): c.id for c in fleet.cells}
     for name, cell_id in sorted(wanted.items()):
         target = stacks_dir / name
-        text = render_stack_file(fleet, cell_id, fleet_file)
-        if not target.exists():
+        existing = read_stack_document(target) if files.exists(target) else None
+        if existing is None:
             report.created.append(name)
-        elif target.read_text(encoding="utf-8") != text:
+        elif _owned(existing) != stack_config(fleet, cell_id, fleet_file):
             report.updated.append(name)
         else:
             report.unchanged.append(name)
             continue
         if write:
-            stacks_dir.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-    if stacks_dir.is_dir():
+            text = render_stack_file(fleet, cell_id, fleet_file, existing)
+            files.write_text(target, text, inputs=inputs, make_parents=True)
+    if files.exists(stacks_dir) and stacks_dir.is_dir():
         report.orphaned = sorted(
             p.name for p in stacks_dir.glob("Pulumi.*.yaml") if p.name not in wanted
         )
     return report
 
 
+def _owned(document: dict[str, Any]) -> dict[str, str]:
+    config = document.get("config") or {}
+    owned = ("aws:region", CELL_KEY, FLEET_FILE_KEY)
+    return {key: str(config[key]) for key in owned if key in config}
+
+
+def read_stack_document(stack_file: Path) -> dict[str, Any]:
+    """A stack file as a mapping whose `config` (if any) is a mapping."""
+    data, lines = read_yaml(stack_file)
+    if not isinstance(data, dict):
+        raise FleetError(
+            stack_file,
+            [
+                Problem(
+                    "",
+                    "stack-malformed",
+                    "a stack file is a mapping with a `config:` map; fix it, or delete it and "
+                    "run `cellctl stacks sync`",
+                    line_of(lines, ""),
+                )
+            ],
+        )
+    if "config" in data and data["config"] is not None and not isinstance(data["config"], dict):
+        raise FleetError(
+            stack_file,
+            [
+                Problem(
+                    "config",
+                    "stack-malformed",
+                    "`config:` must be a mapping of keys to values; fix it",
+                    line_of(lines, "config"),
+                )
+            ],
+        )
+    return data
+
+
 def read_stack_config(stack_file: Path) -> dict[str, str]:
     """The `config:` map of a stack file, for running its program offline."""
-    data, _ = read_yaml(stack_file)
-    config = data.get("config") if isinstance(data, dict) else None
-    if not isinstance(config, dict) or CELL_KEY not in config:
+    config = read_stack_document(stack_file).get("config") or {}
+    if CELL_KEY not in config:
         raise FleetError(
             stack_file,
             [Problem("config", "stack-config", f"missing {CELL_KEY}; run `cellctl stacks sync`")],

@@ -1,43 +1,72 @@
-"""Reads YAML strictly: duplicate keys are errors, and every node's line is remembered."""
+"""Reads YAML strictly: duplicate keys are errors, every node's line is remembered, and
+documents that nest too deeply or expand aliases without bound are refused before they are built."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from cells.files import read_text
 from cells.problems import FleetError, Problem
 
 YamlPath = tuple[str | int, ...]
+
+# A fleet file nests about ten levels; anything near a hundred is a mistake or an attack.
+MAX_DEPTH = 64
+# Aliases may repeat a node; expanded, the document may grow by at most this many nodes plus
+# a few times its own size (a "billion laughs" document grows exponentially).
+ALIAS_GROWTH_ALLOWANCE = 10_000
+ALIAS_GROWTH_FACTOR = 4
+NUMERIC_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
 
 
 def dotted(path: YamlPath) -> str:
     return ".".join(str(part) for part in path)
 
 
+@dataclass
+class YamlDocument:
+    """The data, each dotted path's 1-based line, and the source text of scalars that YAML read
+    as numbers or booleans (so that `1.30`, read as 1.3, can be quoted back to its author)."""
+
+    data: Any
+    lines: dict[str, int] = field(default_factory=dict)
+    raw_scalars: dict[str, str] = field(default_factory=dict)
+
+
 def read_yaml(file: Path) -> tuple[Any, dict[str, int]]:
     """Parse a YAML document; return its data and a map from dotted path to 1-based line."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FleetError(file, [Problem("", "file-missing", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FleetError(file, [Problem("", "file-unreadable", f"cannot read: {exc}")]) from None
+    document = read_yaml_document(file)
+    return document.data, document.lines
+
+
+def read_yaml_document(file: Path) -> YamlDocument:
+    text = read_text(file)
     try:
         loader = yaml.SafeLoader(text)
     except yaml.YAMLError as exc:
         raise FleetError(file, [Problem("", "yaml-syntax", f"unreadable YAML: {exc}")]) from None
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise _too_deep(file, None) from None
         if node is None:
             raise FleetError(file, [Problem("", "empty", "the file is empty")])
-        lines: dict[str, int] = {}
-        duplicates: list[Problem] = []
-        _walk(node, (), lines, duplicates)
-        if duplicates:
-            raise FleetError(file, duplicates)
-        return loader.construct_document(node), lines
+        walk = _Walk(file)
+        walk.visit(node, ())
+        if walk.duplicates:
+            raise FleetError(file, walk.duplicates)
+        try:
+            data = loader.construct_document(node)
+        except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+            raise FleetError(
+                file, [Problem("", "number-too-large", f"a number cannot be read: {exc}")]
+            ) from None
+        return YamlDocument(data, walk.lines, walk.raw_scalars)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -51,27 +80,93 @@ def read_yaml(file: Path) -> tuple[Any, dict[str, int]]:
         loader.dispose()
 
 
-def _walk(node: yaml.Node, path: YamlPath, lines: dict[str, int], dups: list[Problem]) -> None:
-    lines[dotted(path)] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            child = (*path, key)
-            if key in seen:
-                dups.append(
+def _too_deep(file: Path, line: int | None) -> FleetError:
+    return FleetError(
+        file,
+        [
+            Problem(
+                "",
+                "yaml-too-deep",
+                f"the document nests more than {MAX_DEPTH} levels deep; a fleet file needs "
+                "about ten: flatten it",
+                line,
+            )
+        ],
+    )
+
+
+class _Walk:
+    """One pass over the composed node graph: lines, duplicate keys, raw numeric scalars, and
+    the bounds on depth, alias cycles and alias expansion."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.lines: dict[str, int] = {}
+        self.raw_scalars: dict[str, str] = {}
+        self.duplicates: list[Problem] = []
+        self.distinct: set[int] = set()
+        self.visits = 0
+        self.on_path: set[int] = set()
+
+    def visit(self, node: yaml.Node, path: YamlPath) -> None:
+        line = node.start_mark.line + 1
+        if len(path) > MAX_DEPTH:
+            raise _too_deep(self.file, line)
+        if id(node) in self.on_path:
+            raise FleetError(
+                self.file,
+                [
                     Problem(
-                        dotted(child),
-                        "duplicate-key",
-                        f"key '{key}' appears twice in the same mapping; keep one",
-                        key_node.start_mark.line + 1,
+                        dotted(path),
+                        "yaml-recursive-alias",
+                        "an alias refers to a node that contains it (a recursive alias); "
+                        "write the value out instead",
+                        line,
                     )
-                )
-            seen.add(key)
-            _walk(value_node, child, lines, dups)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, (*path, index), lines, dups)
+                ],
+            )
+        self.visits += 1
+        self.distinct.add(id(node))
+        if self.visits > ALIAS_GROWTH_FACTOR * len(self.distinct) + ALIAS_GROWTH_ALLOWANCE:
+            raise FleetError(
+                self.file,
+                [
+                    Problem(
+                        dotted(path),
+                        "yaml-alias-expansion",
+                        "aliases expand this document far beyond its written size; "
+                        "write repeated values out or use fewer nested aliases",
+                        line,
+                    )
+                ],
+            )
+        key = dotted(path)
+        self.lines[key] = line
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag in NUMERIC_TAGS:
+                self.raw_scalars[key] = node.value
+            return
+        self.on_path.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                name = str(key_node.value)
+                child = (*path, name)
+                if name in seen:
+                    self.duplicates.append(
+                        Problem(
+                            dotted(child),
+                            "duplicate-key",
+                            f"key '{name}' appears twice in the same mapping; keep one",
+                            key_node.start_mark.line + 1,
+                        )
+                    )
+                seen.add(name)
+                self.visit(value_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.visit(item, (*path, index))
+        self.on_path.discard(id(node))
 
 
 def line_of(lines: dict[str, int], location: str) -> int | None:

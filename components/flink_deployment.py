@@ -28,6 +28,8 @@ SAVEPOINT_HISTORY_AGE = "7 d"
 KAFKA_BOOTSTRAP_KEY = "flinkcells.kafka.bootstrap-servers"
 KAFKA_TRANSACTION_TIMEOUT_KEY = "flinkcells.kafka.sink.transaction-timeout-ms"
 KAFKA_PREFIX_KEY = "flinkcells.kafka.resource-prefix"
+# A job started from another cell's (or region's) savepoint never owns it: NO_CLAIM.
+CLAIM_MODE_KEY = "execution.state-recovery.claim-mode"
 
 
 def state_dir(bucket: str, tenant: str, job: str, kind: str) -> str:
@@ -49,6 +51,7 @@ def flink_configuration(
     job: JobSpec, tenant: TenantSpec, bucket: str, bootstrap_servers: str, transaction_ms: int
 ) -> dict[str, str]:
     large = job.state_size == "large"
+    restore = {CLAIM_MODE_KEY: "NO_CLAIM"} if job.initial_savepoint_path else {}
     return {
         "execution.checkpointing.interval": f"{checkpoint_interval_seconds(job)} s",
         "execution.checkpointing.mode": "EXACTLY_ONCE",
@@ -74,6 +77,7 @@ def flink_configuration(
         KAFKA_BOOTSTRAP_KEY: bootstrap_servers,
         KAFKA_TRANSACTION_TIMEOUT_KEY: str(transaction_ms),
         KAFKA_PREFIX_KEY: tenant.names.topic_prefix,
+        **restore,
     }
 
 
@@ -103,10 +107,13 @@ def flink_deployment(
     job_section: dict[str, Any] = {
         "jarURI": job.jar_uri,
         "parallelism": job.parallelism,
-        "upgradeMode": job.upgrade_mode,
-        "state": "running",
+        # Suspending with last-state takes no savepoint; a job moving out needs one.
+        "upgradeMode": "savepoint" if job.suspended else job.upgrade_mode,
+        "state": "suspended" if job.suspended else "running",
         "allowNonRestoredState": False,
     }
+    if job.initial_savepoint_path:
+        job_section["initialSavepointPath"] = job.initial_savepoint_path
     if job.entry_class:
         job_section["entryClass"] = job.entry_class
     if job.args:

@@ -11,12 +11,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cellctl import render
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
-from cellctl.project import find_project
+from cellctl.project import find_project, require_stacks_in_sync
+from cells import files
 from cells.loader import load_fleet
 from cells.model import Cell
-from cells.placement import load_placement
+from cells.placement import load_placement, lock_path
 from cells.problems import FleetError, Problem
-from cells.stamping import sync_stacks
 from offline import plan_document, plan_stacks
 from policies.offline import blocking, evaluate, load_config
 from policies.waivers import WAIVERS_FILE, Waivers
@@ -52,17 +52,16 @@ def plan(
     fleet = load_fleet(path)
     load_placement(fleet, path)  # a stale lock is reported here, before any program runs
     selected = _select(fleet.cells, cells or [], path)
-    stale = sync_stacks(fleet, project.relative(path), project.stacks_dir, write=False)
-    if stale.created or stale.updated:
-        raise FleetError(
-            project.stacks_dir,
-            [
-                Problem(
-                    name, "stack-out-of-date", "differs from the fleet; run `cellctl stacks sync`"
-                )
-                for name in stale.created + stale.updated
-            ],
-        )
+    inputs = (
+        path,
+        lock_path(path),
+        *project.stacks_dir.glob("Pulumi.*.yaml"),
+        WAIVERS_FILE,
+        *([policy_config] if policy_config else []),
+    )
+    if out is not None:
+        files.check_target(out, inputs=inputs)  # before minutes of planning, not after
+    require_stacks_in_sync(project, fleet, path)
     workers = min(jobs or os.cpu_count() or 1, len(selected))
     plans = []
     with Progress(
@@ -81,7 +80,7 @@ def plan(
     total = sum(len(p["resources"]) for p in plans)
     render.info(f"planned {total} resources in {len(plans)} cells of fleet '{fleet.name}'")
     if out is not None:
-        out.write_text(plan_document(fleet.name, plans), encoding="utf-8")
+        files.write_text(out, plan_document(fleet.name, plans), inputs=inputs)
         render.info(f"wrote {out}")
     findings = [
         f for p in sorted(plans, key=lambda p: p["stack"]) for f in evaluate(p, settings, waivers)

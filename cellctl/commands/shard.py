@@ -11,17 +11,21 @@ import typer
 from cellctl import render
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project
+from cells import files
 from cells.loader import load_fleet
 from cells.model import CellState, Fleet
 from cells.placement import (
     Placement,
     PlacementError,
+    disagreements,
     lock_path,
     place,
     read_lock,
     render_lock,
+    unfinished_drains,
 )
-from cells.placement.report import cell_loads, movement
+from cells.placement.report import movement
+from cells.placement.sharding import REMOVALS
 from cells.problems import FleetError, Problem
 
 
@@ -50,7 +54,8 @@ def shard(
     path = project.fleet_file(fleet_file)
     fleet = load_fleet(path)
     lock_file = lock_path(path)
-    previous = read_lock(lock_file) if lock_file.exists() else None
+    current = files.read_text_if_exists(lock_file)
+    previous = read_lock(lock_file) if current is not None else None
     if drain is not None:
         _check_drainable(fleet, previous, drain, path)
     try:
@@ -58,7 +63,6 @@ def shard(
     except PlacementError as error:
         raise FleetError(path, error.problems) from None
     text = render_lock(fleet, result.placement)
-    current = lock_file.read_text(encoding="utf-8") if lock_file.exists() else None
     if as_json:
         render.info(json.dumps(render.placement_json(fleet, previous, result), indent=2))
     else:
@@ -69,24 +73,29 @@ def shard(
     relative = project.relative(lock_file)
     status = render.note if as_json else render.info
     if check:
-        if current != text:
-            render.failure(f"{relative} is out of date with the fleet; run `cellctl shard`")
+        reasons = unfinished_drains(fleet, previous) if previous is not None else []
+        if previous is not None:
+            reasons = disagreements(fleet, previous) + reasons
+        if reasons:
+            render.fleet_error(FleetError(lock_file, reasons))
+        if current != text or reasons:
+            render.failure(
+                f"{relative} is out of date with the fleet; "
+                + ("each problem above says what to run" if reasons else "run `cellctl shard`")
+            )
             raise typer.Exit(EXIT_FINDINGS)
         status(f"{relative} is up to date")
         return
     if current != text:
-        lock_file.write_text(text, encoding="utf-8")
+        files.write_text(lock_file, text, inputs=(path,))
         moved = movement(previous, result.placement)
+        removed = sum(m.reason in REMOVALS for m in result.moves)
         status(
             f"wrote {relative}: {moved.tenants_moved} tenant shard(s) and "
-            f"{moved.jobs_moved} job(s) moved; commit it with the fleet file"
+            f"{moved.jobs_moved} job(s) moved, {removed} removed; commit it with the fleet file"
         )
     else:
         status(f"{relative} is up to date")
-    if not as_json and any(
-        load.used > load.capacity for load in cell_loads(fleet, result.placement)
-    ):
-        render.warning("a cell holds more than its capacity: run `cellctl shard --rebalance`")
 
 
 def _check_drainable(

@@ -1,6 +1,13 @@
 """Placement: which cells each tenant is provisioned in, and where each job runs."""
 
-from cells.placement.lock import disagreements, load_placement, lock_path, read_lock, render_lock
+from cells.placement.lock import (
+    disagreements,
+    load_placement,
+    lock_path,
+    read_lock,
+    render_lock,
+    unfinished_drains,
+)
 from cells.placement.model import JobKey, Move, Placement, PlacementError, PlacementResult
 from cells.placement.sharding import place
 
@@ -16,4 +23,5 @@ __all__ = [
     "place",
     "read_lock",
     "render_lock",
+    "unfinished_drains",
 ]

@@ -7,7 +7,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cells.model import Fleet
+from cells import files
+from cells.model import CellState, Fleet
 from cells.placement.model import Placement
 from cells.problems import FleetError, Problem
 from cells.yaml_source import line_of, read_yaml
@@ -70,6 +71,19 @@ def read_lock(file: Path) -> Placement:
                 )
             )
         raise FleetError(file, problems) from None
+    repeated = [
+        Problem(
+            f"tenants.{tenant}.cells",
+            "lock-duplicate-cell",
+            f"tenant '{tenant}' lists cell '{cell}' twice; a shard holds distinct cells: "
+            "remove the repeat, or delete the tenant's entry and run `cellctl shard`",
+            line_of(lines, f"tenants.{tenant}.cells"),
+        )
+        for tenant, entry in lock.tenants.items()
+        for cell in sorted({c for c in entry.cells if entry.cells.count(c) > 1})
+    ]
+    if repeated:
+        raise FleetError(file, repeated)
     if lock.version != LOCK_VERSION:
         raise FleetError(
             file,
@@ -170,13 +184,52 @@ def disagreements(fleet: Fleet, placement: Placement) -> list[Problem]:
                         "run `cellctl shard --rebalance`",
                     )
                 )
+    return problems + _over_capacity(fleet, placement)
+
+
+def _over_capacity(fleet: Fleet, placement: Placement) -> list[Problem]:
+    units = {(t.id, j.id): j.capacity_units for t in fleet.tenants for j in t.jobs}
+    used: dict[str, int] = {}
+    for key, cell in placement.jobs.items():
+        used[cell] = used.get(cell, 0) + units.get(key, 0)
+    problems = []
+    for cell in fleet.cells:
+        capacity = fleet.sizes[cell.size].capacity_units
+        if used.get(cell.id, 0) > capacity:
+            problems.append(
+                Problem(
+                    f"cells.{cell.id}",
+                    "lock-over-capacity",
+                    f"cell '{cell.id}' holds jobs of {used[cell.id]} capacity units, more than "
+                    f"the {capacity} of its size '{cell.size}': run `cellctl shard --rebalance`",
+                )
+            )
+    return problems
+
+
+def unfinished_drains(fleet: Fleet, placement: Placement) -> list[Problem]:
+    """Draining cells that the lock still places tenants on: a drain that was not run."""
+    problems = []
+    for cell in fleet.cells:
+        if cell.state != CellState.DRAINING:
+            continue
+        held = placement.tenants_in(cell.id)
+        if held:
+            problems.append(
+                Problem(
+                    f"cells.{cell.id}",
+                    "drain-unfinished",
+                    f"cell '{cell.id}' is draining but still holds {', '.join(held)}: "
+                    f"run `cellctl shard --drain {cell.id}` and commit the lock",
+                )
+            )
     return problems
 
 
 def load_placement(fleet: Fleet, fleet_file: Path) -> Placement:
     """The locked placement, checked against the fleet; what the Pulumi program builds from."""
     file = lock_path(fleet_file)
-    if not file.exists():
+    if not files.exists(file):
         raise FleetError(
             file,
             [Problem("", "lock-missing", "no placement lock: run `cellctl shard` and commit it")],

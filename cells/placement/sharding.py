@@ -10,7 +10,13 @@ Guarantees, each with a test of the same name in tests/placement/:
 - isolation: with max_overlap m, no two shards of a region share more than m cells;
 - spread: a tenant with two or more jobs and k >= 2 keeps jobs in at least two cells;
 - stickiness: given the previous placement, only what is new is placed; moving anything else
-  takes `rebalance` or `drain`.
+  takes `rebalance` or `drain`;
+- rebalance never worsens balance: it starts from the previous placement and makes only moves
+  that lower the region's (max utilisation, sum of load^2/capacity); a move is a job to another
+  cell of its shard, or a shard member swapped for a cell outside the shard (with the jobs it
+  ran), so a new cell receives tenants and no active cell stays empty while one can be filled;
+- shrinking a shard drops the cells that cost least to leave: those running none (or the fewest
+  capacity units) of the tenant's jobs.
 Capacity and max_overlap can make a cell skip its turn in a tenant's preference order; stability
 holds exactly when neither constraint binds.
 """
@@ -40,6 +46,9 @@ BALANCE_SOURCES = 8
 RANK_DEPTH_EXTRA = 4
 # Bounded search when greedy shard choice meets the overlap bound.
 SEARCH_LIMIT = 20_000
+JOB_REMOVED = "job removed from the fleet"
+TENANT_REMOVED = "tenant left the fleet"
+REMOVALS = frozenset({JOB_REMOVED, TENANT_REMOVED})
 
 
 def place(
@@ -132,8 +141,13 @@ class _RegionPlacer:
         if not self.tenants:
             return
         kept, fresh = self._kept_shards()
-        for tenant_id, shard in kept.items():
-            self._register(self.by_id[tenant_id], shard)
+        pinned_first = sorted(kept, key=lambda t: self.by_id[t].pinned_cells is None)
+        for tenant_id in pinned_first:
+            tenant, shard = self.by_id[tenant_id], kept[tenant_id]
+            if self.rebalance and tenant.pinned_cells is None and not self._overlap_free(shard):
+                fresh[tenant_id] = ()
+                continue
+            self._register(tenant, shard)
         order = sorted((self.by_id[t] for t in fresh), key=lambda t: (stable_id(t.id), t.id))
         depth = max((t.shard_size for t in order), default=0) + RANK_DEPTH_EXTRA
         preferences = top_ranked([t.id for t in order], self.active, depth) if order else []
@@ -163,19 +177,30 @@ class _RegionPlacer:
                         ]
                     )
                 kept[tenant.id] = tuple(tenant.pinned_cells)
-            elif before is None or self.rebalance:
+            elif before is None:
                 fresh[tenant.id] = ()
             elif self.drain in before:
                 fresh[tenant.id] = tuple(c for c in before if c != self.drain)
             elif len(before) < tenant.shard_size:
                 fresh[tenant.id] = before
             elif len(before) > tenant.shard_size:
-                by_rank = ranked(tenant.id, list(before))
-                keep = set(by_rank[: tenant.shard_size])
-                kept[tenant.id] = tuple(c for c in before if c in keep)
+                kept[tenant.id] = self._shrunk(tenant, before)
             else:
                 kept[tenant.id] = before
         return kept, fresh
+
+    def _shrunk(self, tenant: Tenant, before: tuple[str, ...]) -> tuple[str, ...]:
+        """The shard_size cells of `before` that cost most to leave: active cells running the
+        most of the tenant's capacity units; among equals, the tenant's preferred ones."""
+        running: dict[str, int] = defaultdict(int)
+        for job in tenant.jobs:
+            cell = self.previous.jobs.get((tenant.id, job.id)) if self.previous else None
+            if cell in before:
+                running[cell] += job.capacity_units
+        preference = {c: i for i, c in enumerate(ranked(tenant.id, list(before)))}
+        order = sorted(before, key=lambda c: (c not in self.active_set, -running[c], preference[c]))
+        keep = set(order[: tenant.shard_size])
+        return tuple(c for c in before if c in keep)
 
     def _previous_shard(self, tenant: Tenant) -> tuple[str, ...] | None:
         if self.previous is None or tenant.id not in self.previous.shards:
@@ -248,16 +273,26 @@ class _RegionPlacer:
             reasons.append(f"only {len(self.active)} active cells")
         share = self._tenant_units(tenant) / tenant.shard_size
         full = [c for c in self.active if not self._fits(c, share)]
-        if full:
+        largest = max((self.capacity[c] for c in self.active), default=0)
+        if share > largest:
+            reasons.append(
+                f"its jobs need {self._tenant_units(tenant)} capacity units over "
+                f"{tenant.shard_size} cell(s), more than {largest} per cell"
+            )
+        elif full:
             reasons.append(f"{len(full)} of {len(self.active)} cells lack capacity")
+        fixes = [f"more cells in {self.region}", "a smaller shard_size"]
+        if full:
+            fixes.append("larger cell sizes")
         if self.max_overlap is not None:
             reasons.append(f"max_overlap {self.max_overlap} is exhausted")
+            fixes.append("a larger fleet.max_overlap")
         return Problem(
             f"tenants.{self.index[tenant.id]}",
             "placement-infeasible",
             f"cannot place tenant '{tenant.id}' ({tenant.shard_size} cells) in {self.region}: "
-            f"{'; '.join(reasons)}. Make it feasible with more cells in {self.region}, a smaller "
-            "shard_size, a larger fleet.max_overlap, or larger cell sizes",
+            f"{'; '.join(reasons) or 'no set of cells satisfies every constraint'}. "
+            f"Make it feasible with {', '.join(fixes[:-1])} or {fixes[-1]}",
         )
 
     def _register(self, tenant: Tenant, shard: tuple[str, ...]) -> None:
@@ -287,6 +322,15 @@ class _RegionPlacer:
     def _fits(self, cell: str, share: float) -> bool:
         return self.share[cell] + share <= self.capacity[cell]
 
+    def _overlap_free(self, shard: tuple[str, ...]) -> bool:
+        m = self.max_overlap
+        if m is None or len(shard) <= m:
+            return True
+        return all(
+            frozenset(subset) not in self.used_subsets
+            for subset in itertools.combinations(shard, m + 1)
+        )
+
     def _overlap_ok(self, shard: list[str], cell: str) -> bool:
         m = self.max_overlap
         if m is None or len(shard) < m:
@@ -308,7 +352,12 @@ class _RegionPlacer:
             shard = self.shards[tenant.id]
             for job in tenant.jobs:
                 before = self.previous.jobs.get((tenant.id, job.id)) if self.previous else None
-                if before is not None and before in shard and before != self.drain:
+                stays = before is not None and before in shard and before != self.drain
+                # A rebalance re-places a job its cell no longer has room for (a smaller size,
+                # a grown job); otherwise that is an error below, with this command as its fix.
+                if stays and self.rebalance:
+                    stays = self.load[before] + job.capacity_units <= self.capacity[before]
+                if stays:
                     self._assign(tenant, job.id, job.capacity_units, before)
                 else:
                     pending.append((tenant, job.id, job.capacity_units))
@@ -318,13 +367,17 @@ class _RegionPlacer:
         pending.sort(
             key=lambda item: (choices[item[0].id], -item[2], order_id[item[0].id], item[1])
         )
+        self._check_kept_capacity()
         balancing = self.rebalance or self.previous is None
         if not balancing or len(pending) > MULTI_START_MAX_JOBS:
             self._greedy(pending, balancing)
             return
         # Small regions: a few more orders, seeded from stable digests, keep the best outcome.
+        # A rebalance also swaps shard members, so shards are part of each attempt's state.
         kept_jobs, kept_load = dict(self.jobs), dict(self.load)
-        best: tuple[tuple[float, float], dict[JobKey, str], dict[str, int]] | None = None
+        kept_shards, kept_subsets = dict(self.shards), dict(self.used_subsets)
+        best: tuple[tuple[float, float], dict[JobKey, str], dict[str, int], dict, dict] | None
+        best = None
         first_error: PlacementError | None = None
         for attempt in range(MULTI_START_ORDERS):
             order = (
@@ -335,6 +388,7 @@ class _RegionPlacer:
                 )
             )
             self.jobs, self.load = dict(kept_jobs), defaultdict(int, kept_load)
+            self.shards, self.used_subsets = dict(kept_shards), dict(kept_subsets)
             try:
                 self._greedy(order, balancing)
             except PlacementError as error:
@@ -342,13 +396,35 @@ class _RegionPlacer:
                 continue
             score = self._imbalance()
             if best is None or score < best[0]:
-                best = (score, dict(self.jobs), dict(self.load))
+                best = (score, dict(self.jobs), dict(self.load), self.shards, self.used_subsets)
             if score[0] <= BALANCE_TARGET:
                 break
         if best is None:
             assert first_error is not None
             raise first_error
         self.jobs, self.load = best[1], defaultdict(int, best[2])
+        self.shards, self.used_subsets = best[3], best[4]
+
+    def _check_kept_capacity(self) -> None:
+        """Capacity is a hard limit: jobs kept where they were must still fit their cell."""
+        problems = []
+        for cell in self.cells:
+            if self.load[cell] <= self.capacity[cell]:
+                continue
+            jobs = sorted(key for key, placed in self.jobs.items() if placed == cell)
+            ci = next(i for i, c in enumerate(self.fleet.cells) if c.id == cell)
+            problems.append(
+                Problem(
+                    f"cells.{ci}.size",
+                    "capacity-exceeded",
+                    f"cell '{cell}' would hold {self.load[cell]} capacity units, its size "
+                    f"'{self.fleet.cells[ci].size}' holds {self.capacity[cell]} (jobs: "
+                    f"{', '.join(f'{t}/{j}' for t, j in jobs)}): run `cellctl shard "
+                    "--rebalance` to move jobs to cells with room, or give the cell a larger size",
+                )
+            )
+        if problems:
+            raise PlacementError(problems)
 
     def _greedy(self, order: list[tuple[Tenant, str, int]], balancing: bool) -> None:
         for tenant, job_id, units in order:
@@ -379,20 +455,47 @@ class _RegionPlacer:
             if load <= capacity and (best is None or load / capacity < best_util):
                 best, best_util = cell, load / capacity
         if best is None:
-            raise PlacementError(
-                [
-                    Problem(
-                        f"tenants.{self.index[tenant.id]}.jobs",
-                        "capacity-exceeded",
-                        f"job '{tenant.id}/{job_id}' ({units} units) fits in no active cell of its "
-                        f"shard ({', '.join(shard)}) in {self.region}"
-                        + (" while keeping the tenant's jobs in two cells" if crowded else "")
-                        + ": add cells or larger sizes, raise shard_size, or run "
-                        "`cellctl shard --rebalance`",
-                    )
-                ]
-            )
+            raise PlacementError([self._no_room(tenant, job_id, units, crowded)])
         return best
+
+    def _no_room(self, tenant: Tenant, job_id: str, units: int, crowded: str | None) -> Problem:
+        """Why a job fits nowhere, with the numbers that show it and only the fixes that apply."""
+        shard = self.shards[tenant.id]
+        free = ", ".join(
+            f"{c}: {self.capacity[c] - self.load[c]} of {self.capacity[c]} free"
+            if c in self.active_set
+            else f"{c}: not active"
+            for c in shard
+        )
+        ji = next(i for i, j in enumerate(tenant.jobs) if j.id == job_id)
+        demand = sum(j.capacity_units for t in self.tenants for j in t.jobs)
+        supply = sum(self.capacity[c] for c in self.active)
+        if demand > supply:
+            reason = (
+                f"the jobs of {self.region} need {demand} capacity units and its active cells "
+                f"hold {supply}: add cells or give cells larger sizes"
+            )
+        elif crowded is not None:
+            reason = (
+                f"its other jobs all run in {crowded}, and a tenant's jobs stay in two cells: "
+                "raise shard_size, or add cells or larger sizes"
+            )
+        else:
+            reason = (
+                f"other cells of {self.region} have room: raise shard_size"
+                + (
+                    ""
+                    if self.rebalance or self.previous is None
+                    else ", run `cellctl shard --rebalance`"
+                )
+                + ", or add cells or larger sizes"
+            )
+        return Problem(
+            f"tenants.{self.index[tenant.id]}.jobs.{ji}.capacity_units",
+            "capacity-exceeded",
+            f"job '{tenant.id}/{job_id}' needs {units} capacity units and no active cell of its "
+            f"shard has that much free ({free}); {reason}",
+        )
 
     def _crowded_cell(self, tenant: Tenant, exclude: str) -> str | None:
         """The cell this job must avoid so that the tenant's jobs never sit in one cell: set
@@ -410,9 +513,12 @@ class _RegionPlacer:
         return cell
 
     def _balance(self) -> None:
-        """Local search: move one job at a time while that lowers the region's maximum
-        utilisation, or keeps it and lowers sum(load^2 / capacity); stops at BALANCE_TARGET.
-        Each move strictly improves (max, sum) in lexicographic order, so the search ends."""
+        """Local search: one move at a time while it lowers the region's maximum utilisation,
+        or keeps it and lowers sum(load^2 / capacity). A move takes a job to another cell of its
+        shard or, in a rebalance, swaps a shard member for a cell outside the shard (with the
+        jobs it ran there). Stops at BALANCE_TARGET once no active cell is empty. Each move
+        strictly improves (max, sum) in lexicographic order, so the search ends, and never ends
+        worse than it started."""
         if not self.active:
             return
         units = {(t.id, j.id): j.capacity_units for t in self.tenants for j in t.jobs}
@@ -423,17 +529,49 @@ class _RegionPlacer:
             util = {c: self.load[c] / self.capacity[c] for c in self.active}
             mean = sum(util.values()) / len(util)
             ordered = sorted(self.active, key=lambda c: (-util[c], c))
-            if mean == 0 or util[ordered[0]] / mean <= BALANCE_TARGET:
+            if mean == 0:
+                return
+            if util[ordered[0]] / mean <= BALANCE_TARGET and util[ordered[-1]] > 0:
                 return
             move = self._best_move(ordered, util, units, by_cell)
+            if self.rebalance:
+                move = self._best_member_move(ordered, util, units, by_cell, move)
             if move is None:
                 return
-            key, source, target = move
-            self.load[source] -= units[key]
-            self.load[target] += units[key]
-            by_cell[source].remove(key)
-            by_cell[target].append(key)
-            self.jobs[key] = target
+            _, _, keys, source, target = move
+            for key in keys:
+                self.load[source] -= units[key]
+                self.load[target] += units[key]
+                by_cell[source].remove(key)
+                by_cell[target].append(key)
+                self.jobs[key] = target
+            tenant_id = keys[0][0]
+            if source in self.shards[tenant_id] and target not in self.shards[tenant_id]:
+                self._swap_member(self.by_id[tenant_id], source, target)
+
+    @staticmethod
+    def _score(
+        ordered: list[str],
+        util: dict[str, float],
+        source: str,
+        target: str,
+        load_s: int,
+        load_t: int,
+        cap_s: int,
+        cap_t: int,
+        size: int,
+    ) -> tuple[float, float] | None:
+        """(new max utilisation, change of sum load^2/capacity) if moving `size` units from
+        source to target improves the region; None if it does not."""
+        others = next((util[c] for c in ordered if c not in (source, target)), 0.0)
+        new_max = max(others, (load_s - size) / cap_s, (load_t + size) / cap_t)
+        delta = ((load_s - size) ** 2 - load_s**2) / cap_s + (
+            (load_t + size) ** 2 - load_t**2
+        ) / cap_t
+        current_max = util[ordered[0]]
+        lower_max = new_max < current_max - 1e-12
+        flatter = new_max <= current_max + 1e-12 and delta < -1e-12
+        return (new_max, delta) if lower_max or flatter else None
 
     def _best_move(
         self,
@@ -441,9 +579,8 @@ class _RegionPlacer:
         util: dict[str, float],
         units: dict[JobKey, int],
         by_cell: dict[str, list[JobKey]],
-    ) -> tuple[JobKey, str, str] | None:
-        current_max = util[ordered[0]]
-        best: tuple[float, float, JobKey, str, str] | None = None
+    ) -> tuple[float, float, list[JobKey], str, str] | None:
+        best: tuple[float, float, list[JobKey], str, str] | None = None
         for source in ordered[:BALANCE_SOURCES]:
             for key in sorted(by_cell[source]):
                 size = units[key]
@@ -452,22 +589,78 @@ class _RegionPlacer:
                         continue
                     if self.load[target] + size > self.capacity[target]:
                         continue
-                    cap_s, cap_t = self.capacity[source], self.capacity[target]
-                    load_s, load_t = self.load[source], self.load[target]
-                    others = next((util[c] for c in ordered if c not in (source, target)), 0.0)
-                    new_max = max(others, (load_s - size) / cap_s, (load_t + size) / cap_t)
-                    delta = ((load_s - size) ** 2 - load_s**2) / cap_s + (
-                        (load_t + size) ** 2 - load_t**2
-                    ) / cap_t
-                    lower_max = new_max < current_max - 1e-12
-                    flatter = new_max <= current_max + 1e-12 and delta < -1e-12
-                    if not (lower_max or flatter):
-                        continue
-                    if best is not None and (new_max, delta) >= (best[0], best[1]):
+                    score = self._score(
+                        ordered, util, source, target, self.load[source], self.load[target],
+                        self.capacity[source], self.capacity[target], size,
+                    )  # fmt: skip
+                    if score is None or (best is not None and score >= (best[0], best[1])):
                         continue
                     if self._keeps_spread(self.by_id[key[0]], key, target):
-                        best = (new_max, delta, key, source, target)
-        return None if best is None else (best[2], best[3], best[4])
+                        best = (*score, [key], source, target)
+        return best
+
+    def _best_member_move(
+        self,
+        ordered: list[str],
+        util: dict[str, float],
+        units: dict[JobKey, int],
+        by_cell: dict[str, list[JobKey]],
+        best: tuple[float, float, list[JobKey], str, str] | None,
+    ) -> tuple[float, float, list[JobKey], str, str] | None:
+        """A shard member of a busy cell swapped for one of the least used cells outside the
+        shard, if that beats the best job move; among equals, the tenant that ranks the new
+        cell highest moves."""
+        targets = ordered[::-1][:BALANCE_SOURCES]
+        for source in ordered[:BALANCE_SOURCES]:
+            running: dict[str, list[JobKey]] = defaultdict(list)
+            for key in by_cell[source]:
+                running[key[0]].append(key)
+            for tenant_id in sorted(running):
+                tenant = self.by_id[tenant_id]
+                shard = self.shards[tenant_id]
+                if tenant.pinned_cells is not None or source not in shard:
+                    continue
+                keys = sorted(running[tenant_id])
+                size = sum(units[key] for key in keys)
+                for target in targets:
+                    if target in shard or self.load[target] + size > self.capacity[target]:
+                        continue
+                    score = self._score(
+                        ordered, util, source, target, self.load[source], self.load[target],
+                        self.capacity[source], self.capacity[target], size,
+                    )  # fmt: skip
+                    if score is None or (best is not None and score >= (best[0], best[1])):
+                        continue
+                    if self._member_overlap_ok(tenant_id, shard, source, target):
+                        best = (*score, keys, source, target)
+        return best
+
+    def _member_overlap_ok(
+        self, tenant_id: str, shard: tuple[str, ...], source: str, target: str
+    ) -> bool:
+        m = self.max_overlap
+        rest = [c for c in shard if c != source]
+        if m is None or len(rest) < m:
+            return True
+        return all(
+            self.used_subsets.get(frozenset((*subset, target)), tenant_id) == tenant_id
+            for subset in itertools.combinations(rest, m)
+        )
+
+    def _swap_member(self, tenant: Tenant, source: str, target: str) -> None:
+        old = self.shards[tenant.id]
+        new = tuple(target if c == source else c for c in old)
+        share = self._tenant_units(tenant) / len(old)
+        self.share[source] -= share
+        self.share[target] += share
+        m = self.max_overlap
+        if m is not None and len(old) > m:
+            for subset in itertools.combinations(sorted(old), m + 1):
+                if self.used_subsets.get(frozenset(subset)) == tenant.id:
+                    del self.used_subsets[frozenset(subset)]
+            for subset in itertools.combinations(sorted(new), m + 1):
+                self.used_subsets[frozenset(subset)] = tenant.id
+        self.shards[tenant.id] = new
 
     def _keeps_spread(self, tenant: Tenant, moving: JobKey, target: str) -> bool:
         if len(tenant.jobs) < 2 or len(self.shards[tenant.id]) < 2:
@@ -522,8 +715,12 @@ def _moves(
             else:
                 reason = "rebalance: load"
             moves.append(Move(tenant.id, job.id, old_cell, new_cell, reason))
+        declared = {job.id for job in tenant.jobs}
+        for (owner, job_id), old_cell in sorted(before_jobs.items()):
+            if owner == tenant.id and job_id not in declared:
+                moves.append(Move(tenant.id, job_id, old_cell, None, JOB_REMOVED))
     for tenant_id in sorted(set(before_shards) - set(placement.shards)):
         moves.append(
-            Move(tenant_id, None, ",".join(before_shards[tenant_id]), None, "tenant left the fleet")
+            Move(tenant_id, None, ",".join(before_shards[tenant_id]), None, TENANT_REMOVED)
         )
     return moves

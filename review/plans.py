@@ -232,6 +232,7 @@ def plan_revision(
     """Plans and policy findings of `stacks` in the tree at `root`, with that tree's own code."""
     if not stacks:
         return [], []
+    jobs = max(1, min(jobs, len(stacks)))  # a worker process for one stack only costs start-up
     if code_digest(root) != running_code():
         return _plan_elsewhere(root, label, stacks, jobs)
     try:

@@ -11,11 +11,9 @@ import typer
 
 from cellctl import render
 from cellctl.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, reports_user_errors
-from cellctl.project import find_project
+from cellctl.project import find_project, require_stacks_in_sync
 from cells.loader import load_fleet
 from cells.placement import load_placement
-from cells.problems import FleetError, Problem
-from cells.stamping import sync_stacks
 from review import load_acks
 from review.acks import NO_ACKS, Acks
 from review.plans import ReviewError, materialise, plan_pair, resolve_base
@@ -93,17 +91,7 @@ def _review_working_tree(base: str | None, cells: list[str], jobs: int, acks: Ac
     path = project.fleet_file(None)
     fleet = load_fleet(path)
     load_placement(fleet, path)
-    stale = sync_stacks(fleet, project.relative(path), project.stacks_dir, write=False)
-    if stale.created or stale.updated:
-        raise FleetError(
-            project.stacks_dir,
-            [
-                Problem(
-                    name, "stack-out-of-date", "differs from the fleet; run `cellctl stacks sync`"
-                )
-                for name in stale.created + stale.updated
-            ],
-        )
+    require_stacks_in_sync(project, fleet, path)
     commit = resolve_base(project.root, base)
     label = f"{base or 'base'} ({commit[:10]})"
     workers = jobs or os.cpu_count() or 1

@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from cellctl.render import info, text_table
+from cellctl.render import failure, info, text_table
 from state.restore_points import JobRestorePoint, SavepointVerdict
 
-__all__ = ["age", "info", "restore_points_json", "restore_points_table"]
+__all__ = ["age", "failure", "info", "restore_points_json", "restore_points_table"]
 
 
 def age(written_at: datetime, now: datetime) -> str:

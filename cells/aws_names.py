@@ -74,6 +74,10 @@ class CellNames:
     eks_cluster_role: str
     node_role: str
     replication_role: str
+    standby_msk_cluster: str  # in the DR region, fed by MSK Replicator (kafka_continuity)
+    standby_msk_configuration: str
+    replicator: str
+    replicator_role: str
 
     def rules(self) -> list[tuple[NameRule, str]]:
         return [
@@ -81,6 +85,9 @@ class CellNames:
             (S3_BUCKET, self.replica_bucket),
             (MSK_CLUSTER, self.msk_cluster),
             (MSK_CLUSTER, self.msk_configuration),
+            (MSK_CLUSTER, self.standby_msk_cluster),
+            (MSK_CLUSTER, self.replicator),
+            (IAM_ROLE, self.replicator_role),
             (EKS_CLUSTER, self.eks_cluster),
             (IAM_ROLE, self.eks_cluster_role),
             (IAM_ROLE, self.node_role),
@@ -113,6 +120,10 @@ def cell_names(fleet: str, cell: str) -> CellNames:
         eks_cluster_role=f"{base}-eks-cluster",
         node_role=f"{base}-eks-nodes",
         replication_role=f"{base}-s3-replication",
+        standby_msk_cluster=f"{base}-standby",
+        standby_msk_configuration=f"{base}-standby-durable",
+        replicator=f"{base}-to-dr",
+        replicator_role=f"{base}-msk-replicator",
     )
 
 

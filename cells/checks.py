@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from string import Formatter
 
 from cells.aws_names import KAFKA_TOPIC, KNOWN_REGIONS, cell_names, tenant_names
-from cells.model import CellState, Fleet, Tenant
+from cells.disaster import (
+    REPLICATION_LAG_BUDGET_SECONDS,
+    dr_rpo_met_by_design,
+    recovery_stack,
+    smallest_dr_rpo_seconds,
+)
+from cells.model import CellState, Fleet, KafkaContinuity, RegionStatus, Tenant
 from cells.problems import Problem
 
 MIN_AZS = 3
@@ -24,9 +30,11 @@ def check_fleet(fleet: Fleet) -> list[Problem]:
     return [
         *_duplicates(fleet),
         *_regions(fleet),
+        *_disaster(fleet),
         *_sizes(fleet),
         *_cells(fleet),
         *_tenants(fleet),
+        *_dr_rpos(fleet),
         *_kafka(fleet),
         *_names(fleet),
         *_rollout(fleet),
@@ -99,6 +107,45 @@ def _regions(fleet: Fleet) -> Iterator[Problem]:
                 f"private subnets span {len(azs)} availability zone(s) ({', '.join(sorted(azs))});"
                 f" a cell needs subnets in at least {MIN_AZS} AZs to survive an AZ loss",
             )
+
+
+def _disaster(fleet: Fleet) -> Iterator[Problem]:
+    """A lost region must be declared with its time and be recoverable in a healthy partner."""
+    for ri, region in enumerate(fleet.regions):
+        where = f"regions.{ri}"
+        lost = region.status == RegionStatus.LOST
+        if lost and region.lost_at is None:
+            yield Problem(
+                f"{where}.lost_at",
+                "lost-without-time",
+                f"region '{region.name}' is declared lost without lost_at; add the time it was "
+                "lost (e.g. 2026-11-24T09:30:00Z): readiness and RPOs are measured against it",
+            )
+        if not lost and region.lost_at is not None:
+            yield Problem(
+                f"{where}.lost_at",
+                "lost-at-while-active",
+                f"region '{region.name}' has lost_at but status {region.status.value}; "
+                "set status: lost, or remove lost_at",
+            )
+        replicate = region.kafka_continuity == KafkaContinuity.REPLICATE
+        if (lost or replicate) and region.dr_partner != region.name:
+            partner = fleet.declared_region(region.dr_partner)
+            needs = "its cells' recovery" if lost else "the standby MSK clusters"
+            if partner is None:
+                yield Problem(
+                    f"{where}.dr_partner",
+                    "dr-partner-undeclared",
+                    f"DR partner '{region.dr_partner}' of '{region.name}' is not declared under "
+                    f"regions; declare it with its network: {needs} need a VPC there",
+                )
+            elif lost and partner.status == RegionStatus.LOST:
+                yield Problem(
+                    f"{where}.status",
+                    "dr-partner-lost",
+                    f"'{region.name}' and its DR partner '{partner.name}' are both lost; "
+                    "nothing is left to recover into: restore from backups by hand",
+                )
 
 
 def _sizes(fleet: Fleet) -> Iterator[Problem]:
@@ -240,6 +287,31 @@ def _jobs(fleet: Fleet, tenant: Tenant, where: str) -> Iterator[Problem]:
             )
 
 
+def _dr_rpos(fleet: Fleet) -> Iterator[Problem]:
+    floor = smallest_dr_rpo_seconds()
+    budget = REPLICATION_LAG_BUDGET_SECONDS
+    why = (
+        f"a savepoint interval (at least {floor - budget} s) plus S3 Replication Time Control's "
+        f"{budget // 60}-minute replication lag budget must fit inside it; "
+        f"use at least {floor}"
+    )
+    for tier, value in fleet.fleet.dr_rpo_seconds.model_dump().items():
+        if not dr_rpo_met_by_design(value):
+            yield Problem(
+                f"fleet.dr_rpo_seconds.{tier}",
+                "dr-rpo-unmeetable",
+                f"DR RPO {value} s of tier {tier} cannot be met: {why}",
+            )
+    for ti, tenant in enumerate(fleet.tenants):
+        for ji, job in enumerate(tenant.jobs):
+            if job.dr_rpo_seconds is not None and not dr_rpo_met_by_design(job.dr_rpo_seconds):
+                yield Problem(
+                    f"tenants.{ti}.jobs.{ji}.dr_rpo_seconds",
+                    "dr-rpo-unmeetable",
+                    f"DR RPO {job.dr_rpo_seconds} s cannot be met: {why}",
+                )
+
+
 def _kafka(fleet: Fleet) -> Iterator[Problem]:
     kafka = fleet.fleet.kafka
     if kafka.broker_transaction_max_timeout_minutes <= kafka.sink_transaction_timeout_minutes:
@@ -253,8 +325,11 @@ def _kafka(fleet: Fleet) -> Iterator[Problem]:
 
 
 def _names(fleet: Fleet) -> Iterator[Problem]:
+    lost = {r.name for r in fleet.lost_regions()}
     for ci, cell in enumerate(fleet.cells):
-        for rule, name in cell_names(fleet.name, cell.id).rules():
+        ids = [cell.id, recovery_stack(cell.id)] if cell.region in lost else [cell.id]
+        names = [pair for cell_id in ids for pair in cell_names(fleet.name, cell_id).rules()]
+        for rule, name in names:
             problem = rule.violation(name)
             if problem:
                 yield Problem(
@@ -266,14 +341,16 @@ def _names(fleet: Fleet) -> Iterator[Problem]:
         cells = fleet.cells_in(tenant.home_region)
         if not cells:
             continue
-        longest = max(cells, key=lambda c: len(c.id))
-        for rule, name in tenant_names(fleet.name, longest.id, tenant.id).rules():
+        longest = max(cells, key=lambda c: len(c.id)).id
+        if tenant.home_region in lost:
+            longest = recovery_stack(longest)
+        for rule, name in tenant_names(fleet.name, longest, tenant.id).rules():
             problem = rule.violation(name)
             if problem:
                 yield Problem(
                     f"tenants.{ti}.id",
                     "aws-name",
-                    f"{problem} in cell '{longest.id}'; shorten the tenant id",
+                    f"{problem} in cell '{longest}'; shorten the tenant id",
                 )
 
 

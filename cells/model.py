@@ -6,7 +6,7 @@ from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 Identifier = Annotated[
     str,
@@ -48,10 +48,25 @@ class Network(Strict):
     subnets: list[Subnet] = Field(min_length=1)
 
 
+class RegionStatus(StrEnum):
+    ACTIVE = "active"
+    LOST = "lost"  # how a person declares a disaster: recovery stacks follow
+
+
+class KafkaContinuity(StrEnum):
+    """What carries Kafka across a region loss."""
+
+    REPLICATE = "replicate"  # a standby MSK cluster per cell in the DR region, fed by Replicator
+    NONE = "none"  # pilot light: producers replay into a new cluster
+
+
 class Region(Strict):
     name: RegionName
     dr_partner: RegionName
     network: Network
+    kafka_continuity: KafkaContinuity = KafkaContinuity.NONE
+    status: RegionStatus = RegionStatus.ACTIVE
+    lost_at: AwareDatetime | None = None  # required with status: lost (UTC offset included)
 
 
 class NodePool(Strict):
@@ -138,6 +153,8 @@ class Job(Strict):
     upgrade_mode: UpgradeMode = UpgradeMode.SAVEPOINT
     capacity_units: int = Field(strict=True, ge=1, le=1_000_000)
     rpo_seconds: int = Field(strict=True, ge=10, le=86400)
+    # Cross-region RPO: a region loss may cost at most this much processing (savepoints only).
+    dr_rpo_seconds: int | None = Field(strict=True, default=None, ge=60, le=604800)
 
 
 class Tenant(Strict):
@@ -171,6 +188,14 @@ class FlinkSettings(Strict):
     jobmanager: JobManagerResources = Field(default_factory=JobManagerResources)
 
 
+class DrRpoByTier(Strict):
+    """Default DR RPO of each tier's jobs; a job's own dr_rpo_seconds overrides it."""
+
+    critical: int = Field(strict=True, default=1800, ge=60, le=604800)
+    standard: int = Field(strict=True, default=3600, ge=60, le=604800)
+    batch: int = Field(strict=True, default=14400, ge=60, le=604800)
+
+
 class RolloutSettings(Strict):
     """How `cellctl rollout` paces the fleet: bake time after each wave, and the job check."""
 
@@ -194,6 +219,7 @@ class FleetSettings(Strict):
     max_overlap: int | None = Field(strict=True, default=None, ge=1, le=16)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     flink: FlinkSettings = Field(default_factory=FlinkSettings)
+    dr_rpo_seconds: DrRpoByTier = Field(default_factory=DrRpoByTier)
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
 
 
@@ -219,3 +245,14 @@ class Fleet(Strict):
 
     def cells_in(self, region: str) -> list[Cell]:
         return [c for c in self.cells if c.region == region]
+
+    def declared_region(self, name: str) -> Region | None:
+        return next((r for r in self.regions if r.name == name), None)
+
+    def lost_regions(self) -> list[Region]:
+        return [r for r in self.regions if r.status == RegionStatus.LOST]
+
+    def dr_rpo_seconds(self, tenant: Tenant, job: Job) -> int:
+        if job.dr_rpo_seconds is not None:
+            return job.dr_rpo_seconds
+        return int(getattr(self.fleet.dr_rpo_seconds, tenant.tier.value))

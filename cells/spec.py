@@ -66,6 +66,7 @@ class JobSpec:
     upgrade_mode: str
     capacity_units: int
     rpo_seconds: int
+    dr_rpo_seconds: int = 3600
     # A restore point to start from on first deployment (a moved job, a DR restore): the operator
     # reads it only when the FlinkDeployment is created; restored with NO_CLAIM.
     initial_savepoint_path: str | None = None
@@ -90,6 +91,26 @@ class TenantSpec:
 
 
 @dataclass(frozen=True)
+class NetworkSpec:
+    vpc_id: str
+    vpc_cidr: str
+    subnets: tuple[SubnetSpec, ...]
+
+
+@dataclass(frozen=True)
+class RecoverySpec:
+    """A lost cell rebuilt in its region's DR partner: what it adopts there and restores from."""
+
+    lost_cell: str
+    lost_region: str
+    lost_at: str  # ISO 8601, UTC
+    replica_bucket: str  # the lost cell's replica: read-only to the recovery, never managed by it
+    replica_kms_alias: str
+    standby_msk_cluster: str | None  # adopted when the region replicated Kafka; else a new cluster
+    transactional_id_suffix: str  # Kafka sink transactional ids never reuse the lost job's
+
+
+@dataclass(frozen=True)
 class CellSpec:
     fleet: str
     cell: str
@@ -109,11 +130,19 @@ class CellSpec:
     names: CellNames
     tenants: tuple[TenantSpec, ...]
     tags: Mapping[str, str]
+    kafka_continuity: str = "none"
+    # The DR partner's network, for the standby MSK cluster (kafka_continuity: replicate).
+    dr_network: NetworkSpec | None = None
+    recovery: RecoverySpec | None = None
 
     @property
     def broker_subnets(self) -> tuple[SubnetSpec, ...]:
-        """One subnet in each of the first three AZs: MSK takes exactly one subnet per AZ."""
-        by_az: dict[str, SubnetSpec] = {}
-        for subnet in sorted(self.subnets, key=lambda s: (s.az, s.id)):
-            by_az.setdefault(subnet.az, subnet)
-        return tuple(by_az.values())[:3]
+        return broker_subnets(self.subnets)
+
+
+def broker_subnets(subnets: tuple[SubnetSpec, ...]) -> tuple[SubnetSpec, ...]:
+    """One subnet in each of the first three AZs: MSK takes exactly one subnet per AZ."""
+    by_az: dict[str, SubnetSpec] = {}
+    for subnet in sorted(subnets, key=lambda s: (s.az, s.id)):
+        by_az.setdefault(subnet.az, subnet)
+    return tuple(by_az.values())[:3]

@@ -19,6 +19,7 @@ from components.policy_documents import (
 
 ABORT_MULTIPART_AFTER_DAYS = 7
 REPLICATION_SLA_MINUTES = 15  # Replication Time Control's SLA; metrics alert past it
+REPLICATION_RULE_ID = "checkpoints-to-dr-region"
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class CheckpointStoreArgs:
     production: bool
     tags: Mapping[str, str]
     account_id: pulumi.Input[str]
-    replica_provider: aws.Provider
+    # None: no replica. Only a recovery cell, whose DR partner is the lost region, goes without.
+    replica_provider: aws.Provider | None
 
 
 @dataclass(frozen=True)
@@ -53,27 +55,31 @@ class CheckpointStore(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self.key = self._create_key(f"{name}-key", args.kms_alias, args.region, None)
-        self.replica_key = self._create_key(
-            f"{name}-replica-key", args.replica_kms_alias, args.dr_region, args.replica_provider
-        )
         primary = self._create_bucket(f"{name}-bucket", args.bucket_name, self.key, None)
-        replica = self._create_bucket(
-            f"{name}-replica", args.replica_bucket_name, self.replica_key, args.replica_provider
-        )
         self.bucket = primary.bucket
-        self.replica_bucket = replica.bucket
-        self.replication_role = self._create_replication_role(primary.bucket, replica.bucket)
-        self.replication = self._create_replication(primary, replica)
-        self.register_outputs(
-            {
-                "bucketName": self.bucket.bucket,
-                "bucketArn": self.bucket.arn,
-                "replicaBucketName": self.replica_bucket.bucket,
-                "replicaBucketArn": self.replica_bucket.arn,
-                "keyArn": self.key.arn,
-                "replicaKeyArn": self.replica_key.arn,
-            }
-        )
+        self.replica_key: aws.kms.Key | None = None
+        self.replica_bucket: aws.s3.Bucket | None = None
+        outputs: dict[str, pulumi.Input[str]] = {
+            "bucketName": self.bucket.bucket,
+            "bucketArn": self.bucket.arn,
+            "keyArn": self.key.arn,
+        }
+        if args.replica_provider is not None:
+            self.replica_key = self._create_key(
+                f"{name}-replica-key", args.replica_kms_alias, args.dr_region, args.replica_provider
+            )
+            replica = self._create_bucket(
+                f"{name}-replica", args.replica_bucket_name, self.replica_key, args.replica_provider
+            )
+            self.replica_bucket = replica.bucket
+            self.replication_role = self._create_replication_role(primary.bucket, replica.bucket)
+            self.replication = self._create_replication(primary, replica)
+            outputs.update(
+                replicaBucketName=replica.bucket.bucket,
+                replicaBucketArn=replica.bucket.arn,
+                replicaKeyArn=self.replica_key.arn,
+            )
+        self.register_outputs(outputs)
 
     def _create_key(
         self, name: str, alias: str, region: str, provider: aws.Provider | None
@@ -199,6 +205,7 @@ class CheckpointStore(pulumi.ComponentResource):
     ) -> dict[str, object]:
         """Only what S3 replication of SSE-KMS objects needs; deletes are never replicated."""
         args = self._args
+        assert self.replica_key is not None
         # With S3 Bucket Keys the KMS encryption context is the bucket ARN, else the object ARN.
         source_context = [source.arn, pulumi.Output.concat(source.arn, "/*")]
         destination_context = [destination.arn, pulumi.Output.concat(destination.arn, "/*")]
@@ -250,6 +257,7 @@ class CheckpointStore(pulumi.ComponentResource):
     def _create_replication(
         self, primary: _Bucket, replica: _Bucket
     ) -> aws.s3.BucketReplicationConfig:
+        assert self.replica_key is not None
         sla = aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(
             minutes=REPLICATION_SLA_MINUTES
         )
@@ -262,7 +270,7 @@ class CheckpointStore(pulumi.ComponentResource):
             role=self.replication_role.arn,
             rules=[
                 aws.s3.BucketReplicationConfigRuleArgs(
-                    id="checkpoints-to-dr-region",
+                    id=REPLICATION_RULE_ID,
                     status="Enabled",
                     priority=1,
                     filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),

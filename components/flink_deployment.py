@@ -11,13 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from cells.aws_names import checkpoint_prefix
-from cells.spec import JobSpec, TenantSpec
+from cells.disaster import savepoint_interval_seconds, transactional_id_prefix
+from cells.spec import JobSpec, RecoverySpec, TenantSpec
 from cells.tiers import priority_class
 
 API_VERSION = "flink.apache.org/v1beta1"
 KIND = "FlinkDeployment"
 POOL_LABEL = "flink-cells.io/pool"
 RPO_ANNOTATION = "flink-cells.io/rpo-seconds"
+DR_RPO_ANNOTATION = "flink-cells.io/dr-rpo-seconds"
+RECOVERS_ANNOTATION = "flink-cells.io/recovers"
+DROPPED_STATE_ANNOTATION = "flink-cells.io/dropped-state"
 ZONE = "topology.kubernetes.io/zone"
 CHECKPOINT_TIMEOUT = "10 min"
 TOLERABLE_FAILED_CHECKPOINTS = 3
@@ -28,6 +32,12 @@ SAVEPOINT_HISTORY_AGE = "7 d"
 KAFKA_BOOTSTRAP_KEY = "flinkcells.kafka.bootstrap-servers"
 KAFKA_TRANSACTION_TIMEOUT_KEY = "flinkcells.kafka.sink.transaction-timeout-ms"
 KAFKA_PREFIX_KEY = "flinkcells.kafka.resource-prefix"
+KAFKA_TRANSACTIONAL_ID_KEY = "flinkcells.kafka.sink.transactional-id-prefix"
+# In a recovery: where sources start (the replicated consumer-group offsets, never offsets from
+# the lost cluster's records), and the suffix the job gives its source uids so that their old
+# state (those lost offsets) is left behind on purpose.
+KAFKA_SOURCE_OFFSETS_KEY = "flinkcells.kafka.source.starting-offsets"
+KAFKA_SOURCE_UID_SUFFIX_KEY = "flinkcells.kafka.source.uid-suffix"
 # A job started from another cell's (or region's) savepoint never owns it: NO_CLAIM.
 CLAIM_MODE_KEY = "execution.state-recovery.claim-mode"
 
@@ -47,11 +57,36 @@ def flink_version_enum(version: str) -> str:
     return f"v{major}_{minor}"
 
 
+def dropped_state(recovery: RecoverySpec) -> str:
+    """What a DR restore gives up on purpose, said on each recovered job."""
+    resume = (
+        "sources resume from the consumer-group offsets MSK Replicator synced to the standby "
+        "cluster"
+        if recovery.standby_msk_cluster
+        else "sources start from the earliest offsets of the new cluster (producers replay)"
+    )
+    return (
+        f"state of the Kafka source operators (offsets of {recovery.lost_cell}'s lost cluster, "
+        f"meaningless elsewhere): {resume}"
+    )
+
+
 def flink_configuration(
-    job: JobSpec, tenant: TenantSpec, bucket: str, bootstrap_servers: str, transaction_ms: int
+    job: JobSpec,
+    tenant: TenantSpec,
+    bucket: str,
+    bootstrap_servers: str,
+    transaction_ms: int,
+    recovery: RecoverySpec | None = None,
 ) -> dict[str, str]:
     large = job.state_size == "large"
+    suffix = recovery.transactional_id_suffix if recovery else None
     restore = {CLAIM_MODE_KEY: "NO_CLAIM"} if job.initial_savepoint_path else {}
+    if recovery is not None:
+        restore[KAFKA_SOURCE_OFFSETS_KEY] = (
+            "committed-group-offsets" if recovery.standby_msk_cluster else "earliest"
+        )
+        restore[KAFKA_SOURCE_UID_SUFFIX_KEY] = recovery.transactional_id_suffix
     return {
         "execution.checkpointing.interval": f"{checkpoint_interval_seconds(job)} s",
         "execution.checkpointing.mode": "EXACTLY_ONCE",
@@ -65,7 +100,10 @@ def flink_configuration(
         "state.backend.type": "rocksdb" if large else "hashmap",
         "high-availability.type": "kubernetes",
         "high-availability.storageDir": state_dir(bucket, tenant.id, job.id, "ha"),
-        "kubernetes.operator.periodic.savepoint.interval": f"{job.rpo_seconds} s",
+        # Savepoints are what survives a region loss: they follow the DR RPO, not the RPO.
+        "kubernetes.operator.periodic.savepoint.interval": (
+            f"{savepoint_interval_seconds(job.dr_rpo_seconds)} s"
+        ),
         "kubernetes.operator.savepoint.format.type": "NATIVE",
         "kubernetes.operator.savepoint.history.max.count": str(SAVEPOINT_HISTORY_COUNT),
         "kubernetes.operator.savepoint.history.max.age": SAVEPOINT_HISTORY_AGE,
@@ -77,6 +115,7 @@ def flink_configuration(
         KAFKA_BOOTSTRAP_KEY: bootstrap_servers,
         KAFKA_TRANSACTION_TIMEOUT_KEY: str(transaction_ms),
         KAFKA_PREFIX_KEY: tenant.names.topic_prefix,
+        KAFKA_TRANSACTIONAL_ID_KEY: transactional_id_prefix(tenant.id, job.id, suffix),
         **restore,
     }
 
@@ -100,7 +139,12 @@ def _pod_template(job: JobSpec, tenant: TenantSpec, component: str, pool: str) -
 
 
 def flink_deployment(
-    job: JobSpec, tenant: TenantSpec, bucket: str, bootstrap_servers: str, transaction_ms: int
+    job: JobSpec,
+    tenant: TenantSpec,
+    bucket: str,
+    bootstrap_servers: str,
+    transaction_ms: int,
+    recovery: RecoverySpec | None = None,
 ) -> dict[str, Any]:
     """The whole custom resource (apiVersion, kind, metadata, spec)."""
     plugin = f"flink-s3-fs-presto-{job.flink_version}.jar"
@@ -110,10 +154,15 @@ def flink_deployment(
         # Suspending with last-state takes no savepoint; a job moving out needs one.
         "upgradeMode": "savepoint" if job.suspended else job.upgrade_mode,
         "state": "suspended" if job.suspended else "running",
-        "allowNonRestoredState": False,
+        # A recovery leaves the Kafka sources' state behind (see dropped_state); else nothing.
+        "allowNonRestoredState": recovery is not None,
     }
     if job.initial_savepoint_path:
         job_section["initialSavepointPath"] = job.initial_savepoint_path
+    annotations = {RPO_ANNOTATION: str(job.rpo_seconds), DR_RPO_ANNOTATION: str(job.dr_rpo_seconds)}
+    if recovery is not None:
+        annotations[RECOVERS_ANNOTATION] = recovery.lost_cell
+        annotations[DROPPED_STATE_ANNOTATION] = dropped_state(recovery)
     if job.entry_class:
         job_section["entryClass"] = job.entry_class
     if job.args:
@@ -126,7 +175,7 @@ def flink_deployment(
             "namespace": tenant.names.namespace,
             "labels": {"flink-cells.io/tenant": tenant.id, "flink-cells.io/job": job.id},
             # What policies check checkpoint and savepoint intervals against.
-            "annotations": {RPO_ANNOTATION: str(job.rpo_seconds)},
+            "annotations": annotations,
         },
         "spec": {
             "image": job.image,
@@ -134,7 +183,7 @@ def flink_deployment(
             "mode": "native",
             "serviceAccount": tenant.names.service_account,
             "flinkConfiguration": flink_configuration(
-                job, tenant, bucket, bootstrap_servers, transaction_ms
+                job, tenant, bucket, bootstrap_servers, transaction_ms, recovery
             ),
             "podTemplate": {
                 "spec": {

@@ -338,6 +338,7 @@ class FlinkJob(pulumi.ComponentResource):
                 spec.names.checkpoint_bucket,
                 servers,
                 spec.sink_transaction_timeout_ms,
+                spec.recovery,
             )
         )
         self.deployment = k8s.apiextensions.CustomResource(

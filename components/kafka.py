@@ -23,11 +23,15 @@ class KafkaArgs:
     kafka: KafkaSpec
     vpc_id: str
     broker_subnets: tuple[SubnetSpec, ...]
-    client_security_group_id: pulumi.Input[str]
+    # Who may connect: the cell's EKS cluster security group, or (a standby cluster, whose
+    # recovery cell does not exist yet) the VPC's CIDR; and MSK Replicator's network interfaces.
+    client_security_group_id: pulumi.Input[str] | None
     kms_key_arn: pulumi.Input[str]
     topics: tuple[TopicSpec, ...]
     production: bool
     tags: Mapping[str, str]
+    client_cidr: str | None = None
+    replicator_security_group_id: pulumi.Input[str] | None = None
 
 
 class Kafka(pulumi.ComponentResource):
@@ -64,15 +68,7 @@ class Kafka(pulumi.ComponentResource):
             f"{self._name}-brokers",
             description=f"MSK brokers of {args.cluster_name}: IAM-authenticated TLS from the cell",
             vpc_id=args.vpc_id,
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="Kafka over TLS with IAM auth from the cell's EKS nodes",
-                    protocol="tcp",
-                    from_port=IAM_TLS_PORT,
-                    to_port=IAM_TLS_PORT,
-                    security_groups=[args.client_security_group_id],
-                )
-            ],
+            ingress=self._ingress(),
             tags=dict(args.tags),
             opts=child(self),
         )
@@ -123,6 +119,41 @@ class Kafka(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=stateful(self, args.production),
         )
+
+    def _ingress(self) -> list[aws.ec2.SecurityGroupIngressArgs]:
+        args = self._args
+        rules = []
+        if args.client_security_group_id is not None:
+            rules.append(
+                aws.ec2.SecurityGroupIngressArgs(
+                    description="Kafka over TLS with IAM auth from the cell's EKS nodes",
+                    protocol="tcp",
+                    from_port=IAM_TLS_PORT,
+                    to_port=IAM_TLS_PORT,
+                    security_groups=[args.client_security_group_id],
+                )
+            )
+        if args.client_cidr is not None:
+            rules.append(
+                aws.ec2.SecurityGroupIngressArgs(
+                    description="Kafka over TLS with IAM auth from a recovery cell in this VPC",
+                    protocol="tcp",
+                    from_port=IAM_TLS_PORT,
+                    to_port=IAM_TLS_PORT,
+                    cidr_blocks=[args.client_cidr],
+                )
+            )
+        if args.replicator_security_group_id is not None:
+            rules.append(
+                aws.ec2.SecurityGroupIngressArgs(
+                    description="MSK Replicator, copying records to the DR region",
+                    protocol="tcp",
+                    from_port=IAM_TLS_PORT,
+                    to_port=IAM_TLS_PORT,
+                    security_groups=[args.replicator_security_group_id],
+                )
+            )
+        return rules
 
     def _create_topic(self, topic: TopicSpec) -> aws.msk.Topic:
         return aws.msk.Topic(

@@ -22,6 +22,10 @@ class TenantIdentityArgs:
     bucket_arn: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     msk_cluster_arn: pulumi.Input[str]
+    # A recovery cell: the lost cell's replica bucket and key, readable (never writable) only
+    # under the tenant's own prefix, where its jobs' restore points are.
+    restore_bucket_arn: pulumi.Input[str] | None = None
+    restore_key_arn: pulumi.Input[str] | None = None
 
 
 def kafka_resource_arn(cluster_arn: pulumi.Input[str], kind: str, name: str) -> pulumi.Output[str]:
@@ -56,6 +60,7 @@ def permissions(args: TenantIdentityArgs) -> Document:
     owned = f"{tenant.names.topic_prefix}*"
     cluster = args.msk_cluster_arn
     return document(
+        *_restore_statements(args),
         {
             "Sid": "ListOwnPrefix",
             "Effect": "Allow",
@@ -119,6 +124,34 @@ def permissions(args: TenantIdentityArgs) -> Document:
             "Resource": [kafka_resource_arn(cluster, "transactional-id", owned)],
         },
     )
+
+
+def _restore_statements(args: TenantIdentityArgs) -> list[dict[str, object]]:
+    if args.restore_bucket_arn is None or args.restore_key_arn is None:
+        return []
+    prefix = checkpoint_prefix(args.tenant.id)
+    return [
+        {
+            "Sid": "ListOwnReplicaPrefix",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [args.restore_bucket_arn],
+            "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}},
+        },
+        {
+            "Sid": "ReadOwnRestorePoints",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [pulumi.Output.concat(args.restore_bucket_arn, "/", prefix, "*")],
+        },
+        {
+            "Sid": "DecryptReplicaThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [args.restore_key_arn],
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}},
+        },
+    ]
 
 
 class TenantIdentity(pulumi.ComponentResource):

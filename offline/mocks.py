@@ -45,7 +45,11 @@ class CellMocks(Mocks):
                 "userId": "AIDAOFFLINEPLAN",
                 "id": PLAN_ACCOUNT_ID,
             }
-        return {}
+        # Lookups of what a recovery stack adopts: answered as the existing resources would be.
+        lookup = _LOOKUPS.get(args.token)
+        if lookup is None:
+            return {}
+        return lookup(dict(args.args), self.region_of(args.provider, dict(args.args)))
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, State]:
         region = self.region_of(args.provider, args.inputs)
@@ -152,7 +156,43 @@ def _arn_named(service: str, kind: str) -> Callable[[str, State, str], State]:
     return build
 
 
+def _replicator(name: str, inputs: State, region: str) -> State:
+    replicator = inputs.get("replicatorName", name)
+    arn = f"arn:aws:kafka:{region}:{PLAN_ACCOUNT_ID}:replicator/{replicator}/{_uuid(region, name)}"
+    return {"id": arn, "arn": arn}
+
+
+def _get_bucket(args: State, region: str) -> State:
+    bucket = str(args.get("bucket", ""))
+    return {**_bucket(bucket, {"bucket": bucket}, region), "id": bucket}
+
+
+def _get_key(args: State, region: str) -> State:
+    alias = str(args.get("keyId", ""))
+    key_id = _uuid("kms", region, alias)
+    return {
+        "id": key_id,
+        "keyId": key_id,
+        "arn": f"arn:aws:kms:{region}:{PLAN_ACCOUNT_ID}:key/{key_id}",
+        "enabled": True,
+        "keyManager": "CUSTOMER",
+    }
+
+
+def _get_msk_cluster(args: State, region: str) -> State:
+    cluster = str(args.get("clusterName", ""))
+    found = _msk_cluster(cluster, {"clusterName": cluster}, region)
+    return {**found, "clusterName": cluster, "id": found["arn"]}
+
+
+_LOOKUPS: dict[str, Callable[[State, str], State]] = {
+    "aws:s3/getBucket:getBucket": _get_bucket,
+    "aws:kms/getKey:getKey": _get_key,
+    "aws:msk/getCluster:getCluster": _get_msk_cluster,
+}
+
 _OUTPUTS: dict[str, Callable[[str, State, str], State]] = {
+    "aws:msk/replicator:Replicator": _replicator,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _arn_named("kms", "alias"),

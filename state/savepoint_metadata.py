@@ -20,6 +20,9 @@ MAGIC = 0x4960672D
 MASTER_STATE_MAGIC = 0xC96B1696 - (1 << 32)  # read as a signed int
 SUPPORTED_VERSIONS = range(3, 8)
 FORMAT_TYPE_CLASS = "org.apache.flink.core.execution.SavepointFormatType"
+POST_ACTION_CLASS = "org.apache.flink.runtime.checkpoint.SavepointType$PostCheckpointAction"
+# What the job did after the savepoint: NONE (kept running), SUSPEND or TERMINATE (stopped).
+STOPPED_ACTIONS = frozenset({"SUSPEND", "TERMINATE"})
 
 # Stream state handles (MetadataV2V3SerializerBase).
 NULL_HANDLE = 0
@@ -55,6 +58,12 @@ class SavepointManifest:
     inline_handles: int  # byte streams held inside `_metadata` itself
     inline_bytes: int
     savepoint_format: str | None  # CANONICAL or NATIVE (format 4 and later), else None
+    post_checkpoint_action: str | None  # NONE, SUSPEND, TERMINATE (format 4 and later)
+
+    @property
+    def job_stopped(self) -> bool:
+        """The job stopped with this savepoint (stop-with-savepoint, as a suspend does)."""
+        return self.post_checkpoint_action in STOPPED_ACTIONS
 
 
 @dataclass
@@ -98,10 +107,9 @@ class _Parser:
         operators = r.count("operator count", 24)
         for _ in range(operators):
             self._operator()
-        savepoint_format = None
+        enums: dict[str, str] = {}
         if self.version >= 4:
-            found = read_java_object(r)
-            savepoint_format = found.enums.get(FORMAT_TYPE_CLASS)
+            enums = read_java_object(r).enums
         if r.remaining:
             raise MetadataError(f"{r.remaining} unexpected trailing bytes at byte {r.pos}")
         out = self.out
@@ -113,7 +121,8 @@ class _Parser:
             absolute_files=tuple(StateFile(p, s) for p, s in sorted(out.absolute.items())),
             inline_handles=out.inline_handles,
             inline_bytes=out.inline_bytes,
-            savepoint_format=savepoint_format,
+            savepoint_format=enums.get(FORMAT_TYPE_CLASS),
+            post_checkpoint_action=enums.get(POST_ACTION_CLASS),
         )
 
     def _master_state(self) -> None:

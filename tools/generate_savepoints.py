@@ -9,7 +9,8 @@ default threshold). Needs `apache-flink` (the optional extra `savepoints`) and a
     python3.11 -m venv .flink-1.20 && .flink-1.20/bin/pip install apache-flink==1.20.5
     .flink-1.20/bin/python tools/generate_savepoints.py tests/state/savepoints
 
-Each savepoint lands in `<out>/flink-<version>/<backend>-<storage>-<format>/savepoint-…/`.
+Each savepoint lands in `<out>/flink-<version>/<backend>-<storage>-<format>/savepoint-…/`; the
+job finally stops with a NATIVE savepoint (`…-stop-native`), as a suspended FlinkDeployment does.
 """
 
 from __future__ import annotations
@@ -64,13 +65,17 @@ def _start_job(backend: str, threshold: str | None, work: Path):
     return result.get_job_client()
 
 
-def _trigger(client, directory: Path, fmt: str) -> str:  # noqa: ANN001
+def _trigger(client, directory: Path, fmt: str, *, stop: bool = False) -> str:  # noqa: ANN001
+    """A savepoint while the job keeps running, or (stop) the one it stops with, as the operator
+    does when it suspends a job with upgrade mode savepoint."""
     gateway = get_gateway()
     format_type = gateway.jvm.org.apache.flink.core.execution.SavepointFormatType.valueOf(fmt)
     last: Exception | None = None
     for _ in range(TRIGGER_ATTEMPTS):
         try:
             j_client = client._j_job_client
+            if stop:
+                return str(j_client.stopWithSavepoint(False, directory.as_uri(), format_type).get())
             return str(j_client.triggerSavepoint(directory.as_uri(), format_type).get())
         except Exception as error:  # tasks not running yet: Flink refuses, try again
             last = error
@@ -85,18 +90,16 @@ def main(out: Path) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 work = Path(tmp)
                 client = _start_job(backend, threshold, work)
-                try:
-                    time.sleep(5)  # let some state build up
-                    for fmt in FORMATS:
-                        scratch = work / fmt.lower()
-                        written = Path(_trigger(client, scratch, fmt).removeprefix("file:"))
-                        dest = target / f"{backend}-{storage}-{fmt.lower()}"
-                        shutil.rmtree(dest, ignore_errors=True)
-                        dest.mkdir(parents=True)
-                        shutil.copytree(written, dest / written.name)
-                        print(f"{dest / written.name}", flush=True)
-                finally:
-                    client.cancel().result()
+                time.sleep(5)  # let some state build up
+                for fmt, stop in [*((f, False) for f in FORMATS), ("NATIVE", True)]:
+                    scratch = work / f"{fmt.lower()}-{stop}"
+                    written = Path(_trigger(client, scratch, fmt, stop=stop).removeprefix("file:"))
+                    kind = f"stop-{fmt.lower()}" if stop else fmt.lower()
+                    dest = target / f"{backend}-{storage}-{kind}"
+                    shutil.rmtree(dest, ignore_errors=True)
+                    dest.mkdir(parents=True)
+                    shutil.copytree(written, dest / written.name)
+                    print(f"{dest / written.name}", flush=True)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from cells.placement import (
     render_lock,
     unfinished_drains,
 )
+from cells.placement.moves import in_progress, next_step, record_moves
 from cells.placement.report import movement
 from cells.placement.sharding import REMOVALS
 from cells.problems import FleetError, Problem
@@ -60,9 +61,11 @@ def shard(
         _check_drainable(fleet, previous, drain, path)
     try:
         result = place(fleet, previous, rebalance=rebalance, drain=drain)
+        # A job that changes cells moves with its state: the lock records each move's step.
+        locked = record_moves(previous, result.placement, result.moves)
     except PlacementError as error:
         raise FleetError(path, error.problems) from None
-    text = render_lock(fleet, result.placement)
+    text = render_lock(fleet, locked)
     if as_json:
         render.info(json.dumps(render.placement_json(fleet, previous, result), indent=2))
     else:
@@ -72,6 +75,7 @@ def shard(
             render.placement_report(fleet, previous, result.placement)
     relative = project.relative(lock_file)
     status = render.note if as_json else render.info
+    moving = in_progress(locked)
     if check:
         reasons = unfinished_drains(fleet, previous) if previous is not None else []
         if previous is not None:
@@ -83,6 +87,13 @@ def shard(
                 f"{relative} is out of date with the fleet; "
                 + ("each problem above says what to run" if reasons else "run `cellctl shard`")
             )
+            raise typer.Exit(EXIT_FINDINGS)
+        for (tenant, job), move in moving:
+            render.failure(
+                f"job {tenant}/{job} is moving {move.from_cell} -> {move.to_cell} "
+                f"({move.step}); next: {next_step(tenant, job, move)}"
+            )
+        if moving:
             raise typer.Exit(EXIT_FINDINGS)
         status(f"{relative} is up to date")
         return
@@ -96,6 +107,11 @@ def shard(
         )
     else:
         status(f"{relative} is up to date")
+    for (tenant, job), move in moving:
+        render.warning(
+            f"job {tenant}/{job} is moving {move.from_cell} -> {move.to_cell} ({move.step}); "
+            f"next: {next_step(tenant, job, move)}"
+        )
 
 
 def _check_drainable(

@@ -1,4 +1,5 @@
-"""`cellctl state`: restore points (the newest provably complete savepoint of each job)."""
+"""`cellctl state`: restore points (the newest provably complete savepoint of each job), and the
+S3 steps of moving a job between cells."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from cellctl import render_state
-from cellctl.errors import reports_user_errors
+from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project
 from cells.aws_names import cell_names
 from cells.loader import load_fleet
 from cells.model import Fleet
-from cells.placement import JobKey, load_placement
+from cells.placement import JobKey, MoveStep, load_placement, lock_path, render_lock
+from cells.placement.moves import next_step
 from cells.problems import FleetError, Problem
+from state.moves import MoveBlocked, advance
 from state.restore_points import JobRestorePoint, find_restore_points
 from state.s3 import s3_client
 
@@ -49,7 +52,14 @@ def restore_points(
     path = project.fleet_file(fleet_file)
     fleet = load_fleet(path)
     placement = load_placement(fleet, path)
-    selected = _select(fleet, placement.jobs, path, cell, tenant, job)
+    # Until its savepoint is copied, a moving job's state lives in the cell it leaves.
+    state_cells = {
+        key: move.from_cell if move.step is MoveStep.SUSPENDED else placed
+        for key, placed in placement.jobs.items()
+        for move in [placement.moves.get(key)]
+        if move is not None
+    }
+    selected = _select(fleet, {**placement.jobs, **state_cells}, path, cell, tenant, job)
     points = _find(fleet, selected, bucket, workers)
     now = datetime.now(UTC)
     if as_json:
@@ -106,3 +116,50 @@ def _find(
         points = find_restore_points(s3_client(region), [t for _, t in targets], workers=workers)
         found.update(zip([i for i, _ in targets], points, strict=True))
     return [found[i] for i in range(len(selected))]
+
+
+@app.command("move")
+@reports_user_errors
+def move(
+    tenant: Annotated[str, typer.Option("--tenant", help="The job's tenant.")],
+    job: Annotated[str, typer.Option("--job", help="The moving job.")],
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="Fleet file.")] = None,
+) -> None:
+    """Run the next step of a job's move: copy its savepoint to the new cell, or confirm it runs
+    there. Idempotent: re-run after a failure."""
+    project = find_project()
+    path = project.fleet_file(fleet_file)
+    fleet = load_fleet(path)
+    lock_file = lock_path(path)
+    placement = load_placement(fleet, path)
+    key = (tenant, job)
+    recorded = placement.moves.get(key)
+    if recorded is None:
+        raise FleetError(
+            lock_file,
+            [
+                Problem(
+                    f"tenants.{tenant}.moves.{job}",
+                    "not-moving",
+                    f"job '{tenant}/{job}' has no recorded move; `cellctl shard --drain` or "
+                    "`--rebalance` records one when a job changes cells",
+                )
+            ],
+        )
+    clients: dict[str, Any] = {}
+
+    def client_for(region: str) -> Any:
+        return clients.setdefault(region, s3_client(region))
+
+    try:
+        advanced, what = advance(fleet, placement, key, client_for)
+    except MoveBlocked as blocked:
+        render_state.failure(f"{tenant}/{job}: {blocked}")
+        raise typer.Exit(EXIT_FINDINGS) from None
+    if advanced != placement:
+        lock_file.write_text(render_lock(fleet, advanced), encoding="utf-8")
+    now = advanced.moves[key]
+    render_state.info(f"{tenant}/{job} {now.from_cell} -> {now.to_cell}: {what}")
+    render_state.info(f"step: {now.step}; next: {next_step(tenant, job, now)}")
+    if advanced != placement:
+        render_state.info(f"wrote {project.relative(lock_file)}: commit it")

@@ -8,12 +8,22 @@ from cells.placement.lock import (
     render_lock,
     unfinished_drains,
 )
-from cells.placement.model import JobKey, Move, Placement, PlacementError, PlacementResult
+from cells.placement.model import (
+    JobKey,
+    JobMove,
+    Move,
+    MoveStep,
+    Placement,
+    PlacementError,
+    PlacementResult,
+)
 from cells.placement.sharding import place
 
 __all__ = [
     "JobKey",
+    "JobMove",
     "Move",
+    "MoveStep",
     "Placement",
     "PlacementError",
     "PlacementResult",

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cells import files
 from cells.model import CellState, Fleet
-from cells.placement.model import Placement
+from cells.placement.model import JobMove, MoveStep, Placement
+from cells.placement.moves import move_problems
 from cells.problems import FleetError, Problem
 from cells.yaml_source import line_of, read_yaml
 
@@ -20,10 +21,24 @@ HEADER = (
 )
 
 
+class _LockMove(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_cell: str = Field(alias="from")
+    to_cell: str = Field(alias="to")
+    step: MoveStep
+    savepoint: str | None = None
+
+
 class _LockTenant(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cells: list[str] = Field(min_length=1)
     jobs: dict[str, str] = Field(default_factory=dict)
+    moves: dict[str, _LockMove] = Field(default_factory=dict)
+
+
+def _move_entry(move: JobMove) -> dict[str, str]:
+    entry = {"from": move.from_cell, "to": move.to_cell, "step": move.step.value}
+    return {**entry, "savepoint": move.savepoint} if move.savepoint else entry
 
 
 class _LockFile(BaseModel):
@@ -50,6 +65,9 @@ def render_lock(fleet: Fleet, placement: Placement) -> str:
         }
         for tenant, shard in sorted(placement.shards.items())
     }
+    for (tenant, job), move in sorted(placement.moves.items()):
+        if tenant in tenants:
+            tenants[tenant].setdefault("moves", {})[job] = _move_entry(move)
     body = {"version": LOCK_VERSION, "fleet": fleet.name, "tenants": tenants}
     return HEADER + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=100)
 
@@ -99,6 +117,11 @@ def read_lock(file: Path) -> Placement:
     return Placement(
         shards={t: tuple(entry.cells) for t, entry in lock.tenants.items()},
         jobs={(t, j): c for t, entry in lock.tenants.items() for j, c in entry.jobs.items()},
+        moves={
+            (t, j): JobMove(m.from_cell, m.to_cell, m.step, m.savepoint)
+            for t, entry in lock.tenants.items()
+            for j, m in entry.moves.items()
+        },
     )
 
 
@@ -184,7 +207,7 @@ def disagreements(fleet: Fleet, placement: Placement) -> list[Problem]:
                         "run `cellctl shard --rebalance`",
                     )
                 )
-    return problems + _over_capacity(fleet, placement)
+    return problems + _over_capacity(fleet, placement) + move_problems(fleet, placement)
 
 
 def _over_capacity(fleet: Fleet, placement: Placement) -> list[Problem]:

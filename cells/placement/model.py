@@ -4,18 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from cells.problems import Problem
 
 JobKey = tuple[str, str]
 
 
+class MoveStep(StrEnum):
+    """How far a job's move between cells has come; each names the state reached."""
+
+    SUSPENDED = "suspended"  # the lock moved it; its old cell suspends it with a savepoint
+    COPIED = "copied"  # that savepoint is copied into the new cell's bucket and verified
+    DONE = "done"  # it has checkpointed in its new cell
+
+
+@dataclass(frozen=True)
+class JobMove:
+    """A job moving from one cell to another, as the lock records it.
+
+    savepoint: the verified copy in the new cell's bucket the job starts from (step copied on);
+    kept once done, so the new cell's FlinkDeployment does not change when the move ends.
+    """
+
+    from_cell: str
+    to_cell: str
+    step: MoveStep
+    savepoint: str | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.step is not MoveStep.DONE
+
+
 @dataclass(frozen=True)
 class Placement:
-    """shards: tenant -> cells (most preferred first); jobs: (tenant, job) -> cell."""
+    """shards: tenant -> cells (most preferred first); jobs: (tenant, job) -> cell;
+    moves: the jobs whose state is moving (or moved) between cells, see state/moves."""
 
     shards: Mapping[str, tuple[str, ...]]
     jobs: Mapping[JobKey, str]
+    moves: Mapping[JobKey, JobMove] = field(default_factory=dict)
 
     def tenants_in(self, cell: str) -> list[str]:
         return sorted(t for t, shard in self.shards.items() if cell in shard)

@@ -26,6 +26,7 @@ TAGGABLE = frozenset(
         "aws:ec2/launchTemplate:LaunchTemplate",
         "aws:ec2/securityGroup:SecurityGroup",
         "aws:cloudwatch/logGroup:LogGroup",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
     }
 )
 REQUIRED_TAGS = ("fleet", "region", "cell", "managed-by")

@@ -12,6 +12,8 @@ from policies.rules.kafka import CONFIGURATION, server_properties
 
 DEPLOYMENT = "kubernetes:flink.apache.org/v1beta1:FlinkDeployment"
 RPO_ANNOTATION = "flink-cells.io/rpo-seconds"
+DR_RPO_ANNOTATION = "flink-cells.io/dr-rpo-seconds"
+REPLICATION_LAG_BUDGET_SECONDS = 900  # S3 Replication Time Control: 99.99% within 15 minutes
 TRANSACTION_KEY = "flinkcells.kafka.sink.transaction-timeout-ms"
 UNITS = {"ms": 0.001, "s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400}
 
@@ -25,14 +27,20 @@ def seconds(duration: Any) -> float | None:
     return int(value) * UNITS.get(unit, 0.001 if unit == "" else 0) or None
 
 
-def rpo(resource: Resource, config: Mapping[str, Any]) -> float:
+def rpo(
+    resource: Resource,
+    config: Mapping[str, Any],
+    annotation: str = RPO_ANNOTATION,
+    ceiling_key: str = "maxRpoSeconds",
+) -> float:
     # Annotation keys hold dots, so read the map rather than a dotted path.
-    annotated = (resource.get("metadata.annotations") or {}).get(RPO_ANNOTATION)
-    ceiling = float(config["maxRpoSeconds"])
+    annotated = (resource.get("metadata.annotations") or {}).get(annotation)
+    ceiling = float(config[ceiling_key])
     return min(float(annotated), ceiling) if str(annotated or "").isdigit() else ceiling
 
 
 RPO_CONFIG = {"maxRpoSeconds": {"type": "integer", "default": 3600, "minimum": 1}}
+DR_RPO_CONFIG = {"maxDrRpoSeconds": {"type": "integer", "default": 604800, "minimum": 960}}
 
 
 def _flink(resource: Resource) -> dict[str, Any]:
@@ -89,23 +97,27 @@ def checkpointing(resource: Resource, config: Mapping[str, Any], report: Report)
 @resource_rule(
     "DUR-FLINK-3",
     "flink-periodic-savepoints",
-    "Periodic savepoints (relocatable, for DR) are taken no further apart than the RPO.",
+    "Periodic savepoints (relocatable, for DR) are taken often enough that, with the 15-minute "
+    "replication lag budget, the job's DR RPO holds.",
     "high",
-    "Set kubernetes.operator.periodic.savepoint.interval to at most the job's RPO.",
+    "Set kubernetes.operator.periodic.savepoint.interval to at most the job's DR RPO "
+    "(flink-cells.io/dr-rpo-seconds) minus 900 s.",
     types={DEPLOYMENT},
-    config=RPO_CONFIG,
+    config=DR_RPO_CONFIG,
 )
 def periodic_savepoints(resource: Resource, config: Mapping[str, Any], report: Report) -> None:
     interval = seconds(_flink(resource).get("kubernetes.operator.periodic.savepoint.interval"))
+    target = rpo(resource, config, DR_RPO_ANNOTATION, "maxDrRpoSeconds")
     if interval is None:
         report(
             f"{resource.name}: no periodic savepoints: a DR restore has nothing to start from",
             resource,
         )
-    elif interval > rpo(resource, config):
+    elif interval + REPLICATION_LAG_BUDGET_SECONDS > target:
         report(
-            f"{resource.name}: savepoints every {interval:g} s exceed the RPO of "
-            f"{rpo(resource, config):g} s",
+            f"{resource.name}: savepoints every {interval:g} s plus the "
+            f"{REPLICATION_LAG_BUDGET_SECONDS} s replication lag budget exceed the DR RPO of "
+            f"{target:g} s",
             resource,
         )
 

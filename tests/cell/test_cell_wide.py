@@ -7,7 +7,7 @@ from functools import cache
 
 import pulumi_aws
 
-from cells.model import Fleet
+from cells.model import Fleet, KafkaContinuity
 from tests.helpers import PlannedStack
 
 CELL_TAGS = {"fleet", "region", "cell", "managed-by"}
@@ -51,6 +51,19 @@ def test_tenant_resources_carry_the_tenant_tag(cell_plan: PlannedStack) -> None:
             assert role["inputs"]["tags"]["tenant"] == tenant, role["urn"]
 
 
+# The standby MSK cluster and its replicator (kafka_continuity: replicate) live in the DR region.
+STANDBY_IN_DR = {
+    "kafka-configuration",
+    "kafka-brokers",
+    "kafka-broker-logs",
+    "kafka-cluster",
+    "replicator-target",
+    "replicator",
+    "replicator-role",
+    "replicator-policy",
+}
+
+
 def test_every_aws_resource_has_an_explicit_region_provider(
     cell_plan: PlannedStack, example_fleet: Fleet
 ) -> None:
@@ -66,7 +79,12 @@ def test_every_aws_resource_has_an_explicit_region_provider(
         assert resource["region"] == providers[resource["provider"]]["inputs"]["region"]
         if resource["region"] == dr_region:
             in_dr.add(resource["name"].removeprefix(f"{cell.id}-checkpoints-"))
-    assert in_dr == {
+    standby = {n for n in in_dr if n.startswith(f"{cell.id}-standby-")}
+    if example_fleet.region(cell.region).kafka_continuity == KafkaContinuity.REPLICATE:
+        assert {f"{cell.id}-standby-{n}" for n in STANDBY_IN_DR} == standby
+    else:
+        assert not standby
+    assert in_dr - standby == {
         "replica",
         "replica-versioning",
         "replica-encryption",

@@ -44,7 +44,11 @@ def _deployments(plan: PlannedStack) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _broker_max_ms(plan: PlannedStack) -> int:
-    [configuration] = plan.of_type("aws:msk/configuration:Configuration")
+    [configuration] = [
+        c
+        for c in plan.of_type("aws:msk/configuration:Configuration")
+        if c["name"] == f"{plan.stack}-kafka-configuration"
+    ]
     for line in configuration["inputs"]["serverProperties"].splitlines():
         if line.startswith("transaction.max.timeout.ms="):
             return int(line.split("=", 1)[1])
@@ -94,9 +98,17 @@ def test_every_deployment_keeps_the_durability_promises(
         assert config["execution.checkpointing.savepoint-dir"] == prefix + "savepoints"
         assert config["high-availability.type"] == "kubernetes"
         assert config["high-availability.storageDir"] == prefix + "ha"
-        assert _seconds(config["kubernetes.operator.periodic.savepoint.interval"]) <= (
-            job.rpo_seconds
-        )
+        # Savepoints follow the DR RPO: one interval plus the 15-minute replication budget.
+        dr_rpo = example_fleet.dr_rpo_seconds(tenant, job)
+        assert _seconds(config["kubernetes.operator.periodic.savepoint.interval"]) + 900 == (
+            dr_rpo
+        ), where
+        assert resource["inputs"]["metadata"]["annotations"][
+            "flink-cells.io/dr-rpo-seconds"
+        ] == str(dr_rpo)
+        assert config["flinkcells.kafka.sink.transactional-id-prefix"] == f"{tenant_id}.{job_id}"
+        assert "initialSavepointPath" not in spec["job"]
+        assert spec["job"]["allowNonRestoredState"] is False
         assert int(config["kubernetes.operator.savepoint.history.max.count"]) > 0
         assert config["kubernetes.operator.savepoint.history.max.age"]
         assert config["kubernetes.operator.savepoint.format.type"] == "NATIVE"

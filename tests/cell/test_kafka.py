@@ -13,8 +13,13 @@ CLUSTER = "aws:msk/cluster:Cluster"
 TOPIC = "aws:msk/topic:Topic"
 
 
+def _own(plan: PlannedStack, type_: str) -> list[dict]:
+    """The cell's own Kafka resources (a replicating cell also has a standby in its DR region)."""
+    return [r for r in plan.of_type(type_) if r["name"].startswith(f"{plan.stack}-kafka-")]
+
+
 def _properties(plan: PlannedStack) -> dict[str, str]:
-    [configuration] = plan.of_type("aws:msk/configuration:Configuration")
+    [configuration] = _own(plan, "aws:msk/configuration:Configuration")
     lines = configuration["inputs"]["serverProperties"].splitlines()
     return dict(line.split("=", 1) for line in lines if line)
 
@@ -26,7 +31,7 @@ def test_cluster_spreads_brokers_over_three_azs(
     size = example_fleet.sizes[cell.size]
     region = example_fleet.region(cell.region)
     az_of = {s.id: s.az for s in region.network.subnets}
-    [cluster] = cell_plan.of_type(CLUSTER)
+    [cluster] = _own(cell_plan, CLUSTER)
     inputs = cluster["inputs"]
     subnets = inputs["brokerNodeGroupInfo"]["clientSubnets"]
     assert len({az_of[s] for s in subnets}) == 3 == len(subnets)
@@ -38,17 +43,18 @@ def test_cluster_spreads_brokers_over_three_azs(
 
 
 def test_cluster_encrypts_and_authenticates(cell_plan: PlannedStack) -> None:
-    [cluster] = cell_plan.of_type(CLUSTER)
+    [cluster] = _own(cell_plan, CLUSTER)
     inputs = cluster["inputs"]
     encryption = inputs["encryptionInfo"]
     assert encryption["encryptionAtRestKmsKeyArn"] == cell_plan.outputs[outputs.CELL_KEY_ARN]
     assert encryption["encryptionInTransit"] == {"clientBroker": "TLS", "inCluster": True}
     assert inputs["clientAuthentication"] == {"sasl": {"iam": True}, "unauthenticated": False}
     assert inputs["loggingInfo"]["brokerLogs"]["cloudwatchLogs"]["enabled"] is True
-    [group] = cell_plan.of_type("aws:ec2/securityGroup:SecurityGroup")
-    [ingress] = group["inputs"]["ingress"]
-    assert (ingress["fromPort"], ingress["toPort"]) == (9098, 9098)
-    assert "cidrBlocks" not in ingress, "brokers must be reachable only from the cell's nodes"
+    [group] = _own(cell_plan, "aws:ec2/securityGroup:SecurityGroup")
+    for ingress in group["inputs"]["ingress"]:
+        assert (ingress["fromPort"], ingress["toPort"]) == (9098, 9098)
+        assert "cidrBlocks" not in ingress, "brokers are reachable only from the cell's nodes"
+        assert ingress["securityGroups"], "and from MSK Replicator, through security groups"
 
 
 def test_broker_configuration_is_durable(cell_plan: PlannedStack, example_fleet: Fleet) -> None:
@@ -59,8 +65,8 @@ def test_broker_configuration_is_durable(cell_plan: PlannedStack, example_fleet:
     assert properties["auto.create.topics.enable"] == "false"
     sink_ms = example_fleet.fleet.kafka.sink_transaction_timeout_minutes * 60_000
     assert int(properties["transaction.max.timeout.ms"]) > sink_ms
-    [cluster] = cell_plan.of_type(CLUSTER)
-    [configuration] = cell_plan.of_type("aws:msk/configuration:Configuration")
+    [cluster] = _own(cell_plan, CLUSTER)
+    [configuration] = _own(cell_plan, "aws:msk/configuration:Configuration")
     assert configuration["urn"] in cluster["dependencies"]
 
 

@@ -4,6 +4,7 @@ executor that replays engine events (the Automation API's own event objects)."""
 from __future__ import annotations
 
 import json
+import threading
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -44,7 +45,7 @@ def test_bake_after_every_wave_from_the_fleet_then_gates_over_all_rolled_out_cel
     clock, gates = FakeClock(), ScriptedGates()
     plan = example_plan(bake_seconds=None)
     rollout(tmp_path, harmless(), plan=plan, clock=clock, gates=gates).run()
-    assert clock.waits == [w.bake_seconds for w in plan.waves] == [3600, 3600, 3600]
+    assert clock.waits == [w.bake_seconds for w in plan.waves] == [3600, 7200, 1800]
     assert gates.checked == [WAVES[0], WAVES[0] + WAVES[1], WAVES[0] + WAVES[1] + WAVE_2]
 
 
@@ -158,9 +159,15 @@ def test_ctrl_c_lets_cells_in_flight_finish_and_is_recorded(tmp_path):
     executor = ReplayExecutor(default=Script(seconds=0.02))
     run = rollout(tmp_path, executor, parallel=2)
     original_up = executor.up
+    second_started = threading.Event()
 
     def up_then_ctrl_c(cell, on_event):
-        run.stop()  # Ctrl-C arrives while this cell and one other are in flight
+        if cell == WAVES[0][0]:
+            # Ctrl-C arrives while this cell and the next are both in flight.
+            assert second_started.wait(5)
+            run.stop()
+        else:
+            second_started.set()
         original_up(cell, on_event)
 
     executor.up = up_then_ctrl_c

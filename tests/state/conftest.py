@@ -76,3 +76,12 @@ def upload_savepoint(s3: Any, bucket: str, directory: str, source: Path) -> list
     for file in files:
         s3.put_object(Bucket=bucket, Key=f"{directory}/{file.name}", Body=file.read_bytes())
     return [f.name for f in files]
+
+
+def fresh_bucket(s3: Any, name: str) -> str:
+    """A bucket with a fixed (fleet-derived) name, emptied: earlier tests share the server."""
+    s3.create_bucket(Bucket=name)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for item in page.get("Contents", ()):
+            s3.delete_object(Bucket=name, Key=item["Key"])
+    return name

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from cellctl.main import app
 from state.restore_points import job_savepoint_prefix
-from tests.state.conftest import REAL_SAVEPOINTS, upload_savepoint
+from tests.state.conftest import REAL_SAVEPOINTS, fresh_bucket, upload_savepoint
 
 # fraud-signals/scorer runs in use1-b (cells/fleet.lock.yaml); payments is the fleet's name.
 BUCKET = "payments-use1-b-checkpoints"
@@ -22,7 +22,7 @@ def _run(*args: str):
 
 
 def _bucket(s3: Any, name: str = BUCKET) -> None:
-    s3.create_bucket(Bucket=name)
+    fresh_bucket(s3, name)
 
 
 def test_restore_points_table(project: Path, s3: Any) -> None:

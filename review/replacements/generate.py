@@ -44,6 +44,7 @@ REGION_SOURCES = (
 # fmt: off
 AWS_TYPES: dict[str, str] = {
     "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "aws_cloudwatch_metric_alarm",
     "aws:ec2/launchTemplate:LaunchTemplate": "aws_launch_template",
     "aws:ec2/securityGroup:SecurityGroup": "aws_security_group",
     "aws:eks/cluster:Cluster": "aws_eks_cluster",
@@ -56,6 +57,7 @@ AWS_TYPES: dict[str, str] = {
     "aws:kms/key:Key": "aws_kms_key",
     "aws:msk/cluster:Cluster": "aws_msk_cluster",
     "aws:msk/configuration:Configuration": "aws_msk_configuration",
+    "aws:msk/replicator:Replicator": "aws_msk_replicator",
     "aws:msk/topic:Topic": "aws_msk_topic",
     "aws:s3/bucket:Bucket": "aws_s3_bucket",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration":
@@ -87,6 +89,11 @@ KUBERNETES_TYPES: dict[str, tuple[str, str, str]] = {
     "kubernetes:scheduling.k8s.io/v1:PriorityClass": ("scheduling.k8s.io", "v1", "PriorityClass"),
 }
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+# Properties pulumi-aws renames instead of camel-casing (its resources.go `Fields` overrides).
+AWS_RENAMES: dict[tuple[str, str], str] = {
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm_name"): "name",
+}
 
 
 def git_show(git_dir: Path, ref: str, path: str) -> str:
@@ -242,7 +249,7 @@ def aws_rules(index_dir: Path, ref: str) -> dict[str, Any]:
         replace_on: list[str] = []
         block_rules: list[str] = []
         for tf_path in [*forced, *blocks]:
-            mapped = pulumi_path(tf_path, top, nested)
+            mapped = AWS_RENAMES.get((token, tf_path)) or pulumi_path(tf_path, top, nested)
             if mapped is None:
                 unmapped.append(f"{token}: {tf_path}")
             else:

@@ -173,7 +173,16 @@ def test_removing_a_tenant_reports_everything_it_loses(git_project):
     assert "fraud-signals/velocity" in summaries
 
 
-def test_adding_a_cell_with_rebalance_shows_what_leaves_the_other_cells(git_project):
+def suspended_jobs(review, stack):
+    changes = next(s for s in review.stacks if s.stack == stack).changed_steps
+    return [
+        s["urn"].rsplit("::", 1)[-1]
+        for s in changes
+        if s["type"].endswith("FlinkDeployment") and "spec.job.state" in s.get("detailedDiff", {})
+    ]
+
+
+def test_adding_a_cell_with_rebalance_moves_jobs_through_a_savepoint(git_project):
     def change(data):
         data["cells"].append({"id": "use1-e", "region": "us-east-1", "size": "medium", "wave": 2})
 
@@ -184,34 +193,42 @@ def test_adding_a_cell_with_rebalance_shows_what_leaves_the_other_cells(git_proj
     status = {s.stack: s.status for s in review.stacks}
     assert status["use1-e"] == ADDED
     assert ops(review, "use1-e").keys() == {"create"}
+    # A job leaving a cell is first suspended there with a savepoint (`cellctl state move` copies
+    # it on): nothing is deleted, so nothing is lost and nothing is a danger yet.
     losers = {s for s, st in status.items() if st == CHANGED}
-    assert losers, "a rebalance onto a new cell moves tenants off others"
-    # What the issue saw exit 0 with "no violations": protected topics dropped from old cells.
-    dropped = [d for d in review.dangers if d.stack in losers and d.danger_class == STATEFUL]
-    assert any("topic" in d.summary and "protected" in d.summary for d in dropped)
-    moved = [d for d in review.dangers if d.danger_class == JOB_LEAVES]
-    assert all("moves from cell" in d.summary for d in moved), [d.summary for d in moved]
+    assert losers
+    assert all(ops(review, s).keys() <= {"create", "update"} for s in losers)
+    assert any(suspended_jobs(review, s) for s in losers)
+    assert review.dangers == []
     assert all(s.inputs_unchanged for s in review.stacks if s.status == UNCHANGED)
 
 
-def test_draining_a_cell_and_removing_it(git_project):
+def test_draining_a_cell_suspends_its_jobs(git_project):
     git_project.edit_fleet(
         lambda data: next(c for c in data["cells"] if c["id"] == "use1-d").update(state="draining")
     )
     assert git_project.cellctl("stacks", "sync").exit_code == 0
     assert git_project.cellctl("shard", "--drain", "use1-d").exit_code == 0
     drained = git_project.review("use1-d")
-    assert {JOB_LEAVES, STATEFUL} <= classes(drained)
-    assert any("tenant namespace" in d.summary for d in drained.dangers)
-    git_project.commit("drained")
+    assert drained.dangers == []
+    assert len(suspended_jobs(drained, "use1-d")) == 2
+
+
+def test_a_cell_that_leaves_the_fleet_loses_every_store(git_project):
+    def add(data):
+        data["cells"].append({"id": "use1-e", "region": "us-east-1", "size": "medium", "wave": 2})
+
+    git_project.edit_fleet(add)
+    assert git_project.cellctl("stacks", "sync").exit_code == 0
+    git_project.commit("empty cell")
     git_project.edit_fleet(
-        lambda data: data["cells"].remove(next(c for c in data["cells"] if c["id"] == "use1-d"))
+        lambda data: data["cells"].remove(next(c for c in data["cells"] if c["id"] == "use1-e"))
     )
     git_project.cellctl("stacks", "sync")  # exits 1: the orphaned stack file is kept
-    assert git_project.cellctl("shard").exit_code == 0
-    removed = git_project.review("use1-d")
+    removed = git_project.review("use1-e")
     assert [s.status for s in removed.stacks] == [REMOVED]
-    assert ops(removed, "use1-d").keys() == {"delete"}
+    assert ops(removed, "use1-e").keys() == {"delete"}
+    assert classes(removed) == {STATEFUL}
     lost = " ".join(d.summary for d in removed.dangers)
-    for store in ("bucket `payments-use1-d-checkpoints`", "MSK cluster", "EKS cluster", "KMS key"):
+    for store in ("bucket `payments-use1-e-checkpoints`", "MSK cluster", "EKS cluster", "KMS key"):
         assert store in lost

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -11,9 +12,6 @@ import typer
 
 from cellctl import render
 from cells.problems import FleetError
-from offline import PlanError
-from rollout.errors import RolloutError
-from state.s3 import S3AccessError
 
 EXIT_FINDINGS = 1  # out-of-date stack files; later, mandatory policy violations
 EXIT_BAD_INPUT = 2  # a fleet, stack or lock file that cannot be used
@@ -21,6 +19,25 @@ EXIT_INTERNAL = 3  # a bug in cellctl; CELLCTL_DEBUG=1 shows the traceback
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+# Failures said in one sentence (a plan, a rollout, S3), by the module that defines each. They
+# are looked up among the modules already loaded, never imported here: no such error can be
+# raised before its module is, and importing them would load boto3 and the Pulumi SDK for every
+# command.
+EXPECTED_FAILURES = (
+    ("offline.errors", "PlanError"),
+    ("rollout.errors", "RolloutError"),
+    ("state.s3", "S3AccessError"),
+)
+
+
+def _expected(error: Exception) -> bool:
+    for module, name in EXPECTED_FAILURES:
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(error, getattr(loaded, name)):
+            return True
+    return False
 
 
 def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -33,10 +50,10 @@ def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
         except FleetError as error:
             render.fleet_error(error)
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        except (PlanError, RolloutError, S3AccessError) as error:
-            render.failure(str(error))
-            raise typer.Exit(EXIT_BAD_INPUT) from None
         except Exception as error:
+            if _expected(error):
+                render.failure(str(error))
+                raise typer.Exit(EXIT_BAD_INPUT) from None
             if os.environ.get("CELLCTL_DEBUG"):
                 raise
             render.failure(

@@ -5,21 +5,15 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from cells.model import Fleet
-from cells.placement import Move, Placement, PlacementResult
-from cells.placement.report import (
-    cell_loads,
-    max_over_mean,
-    movement,
-    overlap_distribution,
-    worst_cell,
-)
-from cells.problems import FleetError
-from policies.offline import Finding
+if TYPE_CHECKING:
+    from cells.model import Fleet
+    from cells.placement import Move, Placement, PlacementResult
+    from cells.problems import FleetError
+    from policies.offline import Finding
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -105,6 +99,8 @@ def plan_summary(plans: Sequence[dict[str, Any]]) -> None:
 
 
 def placement_tables(fleet: Fleet, placement: Placement) -> None:
+    from cells.placement.report import cell_loads, max_over_mean
+
     """Per region: tenants x cells (jobs in the cell, `+` member without jobs), then load."""
     loads = {load.cell: load for load in cell_loads(fleet, placement)}
     jobs_by = Counter((tenant, cell) for (tenant, _), cell in placement.jobs.items())
@@ -141,6 +137,14 @@ def moves(changes: Sequence[Move]) -> None:
 
 
 def placement_report(fleet: Fleet, previous: Placement | None, placement: Placement) -> None:
+    from cells.placement.report import (
+        cell_loads,
+        max_over_mean,
+        movement,
+        overlap_distribution,
+        worst_cell,
+    )
+
     loads = cell_loads(fleet, placement)
     info("\nreport")
     for region in fleet.regions:
@@ -180,6 +184,14 @@ def placement_report(fleet: Fleet, previous: Placement | None, placement: Placem
 def placement_json(
     fleet: Fleet, previous: Placement | None, result: PlacementResult
 ) -> dict[str, Any]:
+    from cells.placement.report import (
+        cell_loads,
+        max_over_mean,
+        movement,
+        overlap_distribution,
+        worst_cell,
+    )
+
     placement = result.placement
     loads = cell_loads(fleet, placement)
     moved = movement(previous, placement)

@@ -136,6 +136,9 @@ def tenant_names(fleet: str, cell: str, tenant: str) -> TenantNames:
     )
 
 
+TENANTS_PREFIX = "tenants/"
+
+
 def checkpoint_prefix(tenant_id: str) -> str:
     """Where a tenant's checkpoints, savepoints and HA metadata live in a cell's bucket."""
-    return f"tenants/{tenant_id}/"
+    return f"{TENANTS_PREFIX}{tenant_id}/"

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from string import Formatter
 
-from cells.aws_names import KAFKA_TOPIC, KNOWN_REGIONS, cell_names, tenant_names
+from cells.aws_names import KAFKA_TOPIC, KNOWN_REGIONS, S3_BUCKET, cell_names, tenant_names
 from cells.disaster import (
     REPLICATION_LAG_BUDGET_SECONDS,
     dr_rpo_met_by_design,
@@ -37,6 +37,7 @@ def check_fleet(fleet: Fleet) -> list[Problem]:
         *_dr_rpos(fleet),
         *_kafka(fleet),
         *_names(fleet),
+        *_artifacts(fleet),
         *_rollout(fleet),
     ]
 
@@ -351,6 +352,43 @@ def _names(fleet: Fleet) -> Iterator[Problem]:
                     f"tenants.{ti}.id",
                     "aws-name",
                     f"{problem} in cell '{longest}'; shorten the tenant id",
+                )
+
+
+def _artifacts(fleet: Fleet) -> Iterator[Problem]:
+    """Shared artifact buckets: valid names, never a cell's own; every s3:// jar in one."""
+    declared = fleet.fleet.artifact_buckets
+    yield from _dupes(declared, "fleet.artifact_buckets", "artifact bucket")
+    checkpoint_buckets = {
+        name
+        for cell in fleet.cells
+        for name in (
+            cell_names(fleet.name, cell.id).checkpoint_bucket,
+            cell_names(fleet.name, cell.id).replica_bucket,
+        )
+    }
+    for bi, bucket in enumerate(declared):
+        problem = S3_BUCKET.violation(bucket)
+        if problem:
+            yield Problem(f"fleet.artifact_buckets.{bi}", "aws-name", problem)
+        if bucket in checkpoint_buckets:
+            yield Problem(
+                f"fleet.artifact_buckets.{bi}",
+                "artifact-bucket-is-checkpoint-bucket",
+                f"'{bucket}' is a cell's checkpoint bucket: every tenant role would read it; "
+                "name a bucket that holds only job artifacts",
+            )
+    for ti, tenant in enumerate(fleet.tenants):
+        for ji, job in enumerate(tenant.jobs):
+            if not job.jar_uri.startswith("s3://"):
+                continue
+            bucket = job.jar_uri.removeprefix("s3://").split("/", 1)[0]
+            if bucket not in declared:
+                yield Problem(
+                    f"tenants.{ti}.jobs.{ji}.jar_uri",
+                    "jar-bucket-undeclared",
+                    f"the jar's bucket '{bucket}' is not under fleet.artifact_buckets, so the "
+                    "tenant's role cannot read it; declare it there",
                 )
 
 

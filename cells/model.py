@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from ipaddress import IPv4Network
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -27,6 +28,7 @@ KubernetesVersion = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
 InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 BrokerType = Annotated[str, StringConstraints(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")]
 KafkaVersion = Annotated[str, StringConstraints(pattern=r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$")]
+BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
 # A time span such as 90s, 30m, 1h or 1h30m (cells.durations reads it).
 Duration = Annotated[
     str, StringConstraints(pattern=r"^(0|\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$", max_length=16)
@@ -219,6 +221,8 @@ class FleetSettings(Strict):
     max_overlap: int | None = Field(strict=True, default=None, ge=1, le=16)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     flink: FlinkSettings = Field(default_factory=FlinkSettings)
+    # Shared, read-only buckets that `s3://` jar URIs may name; every tenant role reads them.
+    artifact_buckets: list[BucketName] = Field(default_factory=list)
     dr_rpo_seconds: DrRpoByTier = Field(default_factory=DrRpoByTier)
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
 
@@ -234,20 +238,25 @@ class Fleet(Strict):
     def name(self) -> str:
         return self.fleet.name
 
+    # Lookups by id are indexed once per fleet: callers look up every tenant of a cell, or every
+    # cell of every shard, and a scan each time makes those loops grow with the fleet. An index
+    # remembers the list it was built from, so a copy with other cells or tenants rebuilds it.
+    # The first declaration of an id wins, as the scans did (duplicates are validation errors).
     def region(self, name: str) -> Region:
-        return next(r for r in self.regions if r.name == name)
+        return _index(self, "regions", lambda r: r.name)[name]
 
     def cell(self, cell_id: str) -> Cell | None:
-        return next((c for c in self.cells if c.id == cell_id), None)
+        return _index(self, "cells", lambda c: c.id).get(cell_id)
 
     def tenant(self, tenant_id: str) -> Tenant | None:
-        return next((t for t in self.tenants if t.id == tenant_id), None)
+        return _index(self, "tenants", lambda t: t.id).get(tenant_id)
 
     def cells_in(self, region: str) -> list[Cell]:
-        return [c for c in self.cells if c.region == region]
+        grouped = _index(self, "cells", lambda c: c.region, group=True)
+        return list(grouped.get(region, ()))
 
     def declared_region(self, name: str) -> Region | None:
-        return next((r for r in self.regions if r.name == name), None)
+        return _index(self, "regions", lambda r: r.name).get(name)
 
     def lost_regions(self) -> list[Region]:
         return [r for r in self.regions if r.status == RegionStatus.LOST]
@@ -256,3 +265,20 @@ class Fleet(Strict):
         if job.dr_rpo_seconds is not None:
             return job.dr_rpo_seconds
         return int(getattr(self.fleet.dr_rpo_seconds, tenant.tier.value))
+
+
+def _index(
+    fleet: Fleet, field: str, key: Callable[[Any], str], *, group: bool = False
+) -> dict[str, Any]:
+    items = getattr(fleet, field)
+    cache = fleet.__dict__.setdefault("_indexes", {})  # beside the fields; never validated
+    found = cache.get((field, group))
+    if found is None or found[0] is not items:
+        index: dict[str, Any] = {}
+        for item in items:
+            if group:
+                index.setdefault(key(item), []).append(item)
+            else:
+                index.setdefault(key(item), item)
+        found = cache[(field, group)] = (items, index)
+    return found[1]

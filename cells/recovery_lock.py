@@ -88,9 +88,7 @@ def load_recovery_lock(path: Path) -> RecoveryLock:
             )
             for e in error.errors(include_url=False)
         ]
-        raise FleetError(
-            path, [p.at_line(line_of(lines, p.location)) for p in problems]
-        ) from None
+        raise FleetError(path, [p.at_line(line_of(lines, p.location)) for p in problems]) from None
 
 
 def render_recovery_lock(lock: RecoveryLock) -> str:

@@ -130,6 +130,7 @@ class CellSpec:
     names: CellNames
     tenants: tuple[TenantSpec, ...]
     tags: Mapping[str, str]
+    artifact_buckets: tuple[str, ...] = ()  # shared, read-only: where s3:// jars live
     kafka_continuity: str = "none"
     # The DR partner's network, for the standby MSK cluster (kafka_continuity: replicate).
     dr_network: NetworkSpec | None = None

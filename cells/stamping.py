@@ -248,6 +248,7 @@ def _stamp(
         names=cell_names(fleet.name, names_id),
         tenants=tuple(tenants),
         tags=tags,
+        artifact_buckets=tuple(fleet.fleet.artifact_buckets),
         kafka_continuity=region.kafka_continuity.value,
         dr_network=_network(partner) if replicate and partner is not None else None,
         recovery=recovery,

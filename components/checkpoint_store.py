@@ -8,10 +8,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from cells.aws_names import TENANTS_PREFIX
+from components.flink_deployment import SAVEPOINT_HISTORY_AGE_DAYS
 from components.options import child, stateful
 from components.policy_documents import (
     cell_key_policy,
     document,
+    joined,
     service_trust,
     tls_only_bucket_policy,
     to_json,
@@ -19,6 +22,13 @@ from components.policy_documents import (
 
 ABORT_MULTIPART_AFTER_DAYS = 7
 REPLICATION_SLA_MINUTES = 15  # Replication Time Control's SLA; metrics alert past it
+# Delete markers are not replicated, so nothing Flink deletes ever leaves the replica by itself.
+# There, checkpoints and HA metadata are useless (absolute paths into the primary bucket): they
+# go after a day. Savepoints outlive the operator's history age by a margin, so the newest ones a
+# DR restore needs are always there; versioning keeps expired ones noncurrent for a while longer.
+REPLICA_CHECKPOINT_DAYS = 1
+REPLICA_SAVEPOINT_MARGIN_DAYS = 7
+REPLICA_STATE_DAYS = SAVEPOINT_HISTORY_AGE_DAYS + REPLICA_SAVEPOINT_MARGIN_DAYS
 REPLICATION_RULE_ID = "checkpoints-to-dr-region"
 
 
@@ -37,6 +47,8 @@ class CheckpointStoreArgs:
     account_id: pulumi.Input[str]
     # None: no replica. Only a recovery cell, whose DR partner is the lost region, goes without.
     replica_provider: aws.Provider | None
+    # Checkpoint and HA prefixes of the cell's jobs (`tenants/<t>/<j>/checkpoints/`, …).
+    replica_expiring_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,7 @@ class CheckpointStore(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self.key = self._create_key(f"{name}-key", args.kms_alias, args.region, None)
-        primary = self._create_bucket(f"{name}-bucket", args.bucket_name, self.key, None)
+        primary = self._create_bucket(f"{name}-bucket", args.bucket_name, self.key, None, [])
         self.bucket = primary.bucket
         self.replica_key: aws.kms.Key | None = None
         self.replica_bucket: aws.s3.Bucket | None = None
@@ -69,7 +81,11 @@ class CheckpointStore(pulumi.ComponentResource):
                 f"{name}-replica-key", args.replica_kms_alias, args.dr_region, args.replica_provider
             )
             replica = self._create_bucket(
-                f"{name}-replica", args.replica_bucket_name, self.replica_key, args.replica_provider
+                f"{name}-replica",
+                args.replica_bucket_name,
+                self.replica_key,
+                args.replica_provider,
+                _replica_expiry(args.replica_expiring_prefixes),
             )
             self.replica_bucket = replica.bucket
             self.replication_role = self._create_replication_role(primary.bucket, replica.bucket)
@@ -102,7 +118,12 @@ class CheckpointStore(pulumi.ComponentResource):
         return key
 
     def _create_bucket(
-        self, name: str, bucket_name: str, key: aws.kms.Key, provider: aws.Provider | None
+        self,
+        name: str,
+        bucket_name: str,
+        key: aws.kms.Key,
+        provider: aws.Provider | None,
+        expiry: list[aws.s3.BucketLifecycleConfigurationRuleArgs],
     ) -> _Bucket:
         args = self._args
         bucket = aws.s3.Bucket(
@@ -175,6 +196,16 @@ class CheckpointStore(pulumi.ComponentResource):
                         noncurrent_days=args.noncurrent_version_days
                     ),
                 ),
+                # Once its noncurrent versions are gone, a delete marker hides nothing.
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="remove-expired-delete-markers",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        expired_object_delete_marker=True
+                    ),
+                ),
+                *expiry,
             ],
             # Lifecycle rules on an unversioned bucket would expire current objects instead.
             opts=child(self, provider=provider, depends_on=[versioning]),
@@ -207,8 +238,8 @@ class CheckpointStore(pulumi.ComponentResource):
         args = self._args
         assert self.replica_key is not None
         # With S3 Bucket Keys the KMS encryption context is the bucket ARN, else the object ARN.
-        source_context = [source.arn, pulumi.Output.concat(source.arn, "/*")]
-        destination_context = [destination.arn, pulumi.Output.concat(destination.arn, "/*")]
+        source_context = [source.arn, joined(source.arn, "/*")]
+        destination_context = [destination.arn, joined(destination.arn, "/*")]
         return document(
             {
                 "Sid": "ReadReplicationConfiguration",
@@ -224,13 +255,13 @@ class CheckpointStore(pulumi.ComponentResource):
                     "s3:GetObjectVersionForReplication",
                     "s3:GetObjectVersionTagging",
                 ],
-                "Resource": [pulumi.Output.concat(source.arn, "/*")],
+                "Resource": [joined(source.arn, "/*")],
             },
             {
                 "Sid": "WriteReplicas",
                 "Effect": "Allow",
                 "Action": ["s3:ReplicateObject", "s3:ReplicateTags"],
-                "Resource": [pulumi.Output.concat(destination.arn, "/*")],
+                "Resource": [joined(destination.arn, "/*")],
             },
             {
                 "Sid": "DecryptSource",
@@ -300,3 +331,26 @@ class CheckpointStore(pulumi.ComponentResource):
             # S3 refuses a replication configuration until both buckets are versioned.
             opts=child(self, depends_on=[primary.versioning, replica.versioning]),
         )
+
+
+def _replica_expiry(
+    expiring_prefixes: tuple[str, ...],
+) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """The replica's bound: all replicated state after REPLICA_STATE_DAYS, checkpoint and HA
+    prefixes of the cell's jobs after REPLICA_CHECKPOINT_DAYS."""
+
+    def expire(rule_id: str, prefix: str, days: int) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+        return aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id=rule_id,
+            status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=prefix),
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days),
+        )
+
+    return [
+        expire("expire-replicated-state", TENANTS_PREFIX, REPLICA_STATE_DAYS),
+        *(
+            expire(f"expire-{prefix.strip('/').replace('/', '-')}", prefix, REPLICA_CHECKPOINT_DAYS)
+            for prefix in sorted(expiring_prefixes)
+        ),
+    ]

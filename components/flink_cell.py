@@ -14,6 +14,7 @@ from cells.spec import CellSpec
 from components import outputs
 from components.checkpoint_store import REPLICATION_RULE_ID, CheckpointStore, CheckpointStoreArgs
 from components.compute import Compute, ComputeArgs
+from components.flink_deployment import state_prefixes
 from components.flink_platform import FlinkPlatform, FlinkPlatformArgs
 from components.health_alarms import HealthAlarms, HealthAlarmsArgs
 from components.kafka import Kafka, KafkaArgs
@@ -60,6 +61,13 @@ class FlinkCell(pulumi.ComponentResource):
                 tags=spec.tags,
                 account_id=account_id,
                 replica_provider=dr,
+                replica_expiring_prefixes=tuple(
+                    prefixes[kind]
+                    for tenant in spec.tenants
+                    for job in tenant.jobs
+                    for prefixes in [state_prefixes(tenant.id, job.id)]
+                    for kind in ("checkpoints", "ha")
+                ),
             ),
             opts=in_region,
         )
@@ -178,6 +186,7 @@ class FlinkCell(pulumi.ComponentResource):
                     oidc_issuer=self.compute.oidc_issuer,
                     bucket_arn=self.checkpoints.bucket.arn,
                     kms_key_arn=self.checkpoints.key.arn,
+                    artifact_buckets=spec.artifact_buckets,
                     msk_cluster_arn=msk_arn,
                     restore_bucket_arn=restore_bucket_arn,
                     restore_key_arn=restore_key_arn,

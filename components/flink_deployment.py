@@ -18,6 +18,12 @@ from cells.tiers import priority_class
 API_VERSION = "flink.apache.org/v1beta1"
 KIND = "FlinkDeployment"
 POOL_LABEL = "flink-cells.io/pool"
+CELL_LABEL = "flink-cells.io/cell"
+TENANT_LABEL = "flink-cells.io/tenant"
+MAIN_CONTAINER = "flink-main-container"
+# The official Flink image's `flink` user: the restricted Pod Security level needs a non-root
+# user id it can verify, and the image would otherwise start as root and drop privileges itself.
+FLINK_UID = 9999
 RPO_ANNOTATION = "flink-cells.io/rpo-seconds"
 DR_RPO_ANNOTATION = "flink-cells.io/dr-rpo-seconds"
 RECOVERS_ANNOTATION = "flink-cells.io/recovers"
@@ -27,7 +33,8 @@ CHECKPOINT_TIMEOUT = "10 min"
 TOLERABLE_FAILED_CHECKPOINTS = 3
 RESTART_ATTEMPTS = 10
 SAVEPOINT_HISTORY_COUNT = 10
-SAVEPOINT_HISTORY_AGE = "7 d"
+SAVEPOINT_HISTORY_AGE_DAYS = 7
+SAVEPOINT_HISTORY_AGE = f"{SAVEPOINT_HISTORY_AGE_DAYS} d"
 # Keys a job reads (env.getConfiguration()) to build its Kafka clients.
 KAFKA_BOOTSTRAP_KEY = "flinkcells.kafka.bootstrap-servers"
 KAFKA_TRANSACTION_TIMEOUT_KEY = "flinkcells.kafka.sink.transaction-timeout-ms"
@@ -42,8 +49,16 @@ KAFKA_SOURCE_UID_SUFFIX_KEY = "flinkcells.kafka.source.uid-suffix"
 CLAIM_MODE_KEY = "execution.state-recovery.claim-mode"
 
 
+STATE_KINDS = ("checkpoints", "savepoints", "ha")
+
+
 def state_dir(bucket: str, tenant: str, job: str, kind: str) -> str:
     return f"s3://{bucket}/{checkpoint_prefix(tenant)}{job}/{kind}"
+
+
+def state_prefixes(tenant: str, job: str) -> dict[str, str]:
+    """Object-key prefixes of a job's state in its cell's bucket, by kind."""
+    return {kind: f"{checkpoint_prefix(tenant)}{job}/{kind}/" for kind in STATE_KINDS}
 
 
 def checkpoint_interval_seconds(job: JobSpec) -> int:
@@ -120,9 +135,31 @@ def flink_configuration(
     }
 
 
+def pod_security_context() -> dict[str, Any]:
+    """What the `restricted` Pod Security level requires of a pod, with the image's user."""
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": FLINK_UID,
+        "runAsGroup": FLINK_UID,
+        "fsGroup": FLINK_UID,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def container_security_context() -> dict[str, Any]:
+    """What the `restricted` Pod Security level requires of every container."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
 def _pod_template(job: JobSpec, tenant: TenantSpec, component: str, pool: str) -> dict[str, Any]:
     return {
         "spec": {
+            "securityContext": pod_security_context(),
             "priorityClassName": priority_class(tenant.tier),
             "nodeSelector": {POOL_LABEL: pool},
             "topologySpreadConstraints": [
@@ -173,7 +210,11 @@ def flink_deployment(
         "metadata": {
             "name": job.id,
             "namespace": tenant.names.namespace,
-            "labels": {"flink-cells.io/tenant": tenant.id, "flink-cells.io/job": job.id},
+            "labels": {
+                CELL_LABEL: tenant.tags["cell"],
+                TENANT_LABEL: tenant.id,
+                "flink-cells.io/job": job.id,
+            },
             # What policies check checkpoint and savepoint intervals against.
             "annotations": annotations,
         },
@@ -187,12 +228,14 @@ def flink_deployment(
             ),
             "podTemplate": {
                 "spec": {
+                    "securityContext": pod_security_context(),
                     "containers": [
                         {
-                            "name": "flink-main-container",
+                            "name": MAIN_CONTAINER,
                             "env": [{"name": "ENABLE_BUILT_IN_PLUGINS", "value": plugin}],
+                            "securityContext": container_security_context(),
                         }
-                    ]
+                    ],
                 }
             },
             "jobManager": {

@@ -14,7 +14,14 @@ import pulumi_kubernetes as k8s
 from cells.model import Tier
 from cells.spec import CellSpec, JobSpec, TenantSpec
 from cells.tiers import TIERS, priority_class
-from components.flink_deployment import API_VERSION, KIND, POOL_LABEL, flink_deployment
+from components.flink_deployment import (
+    API_VERSION,
+    CELL_LABEL,
+    KIND,
+    POOL_LABEL,
+    TENANT_LABEL,
+    flink_deployment,
+)
 
 OPERATOR_CHART = "flink-kubernetes-operator"
 OPERATOR_VERSION = "1.15.0"
@@ -23,6 +30,8 @@ OPERATOR_NAMESPACE = "flink-operator"
 JOB_REST_PORT = 8081
 MSK_IAM_PORT = 9098
 INSTANCE_METADATA = "169.254.169.254/32"
+# Flink pods meet it (components/flink_deployment.py); the namespace refuses any pod that does not.
+POD_SECURITY_LEVEL = "restricted"
 
 
 def kubeconfig(
@@ -100,7 +109,7 @@ class FlinkPlatform(pulumi.ComponentResource):
         on_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)
         namespace = k8s.core.v1.Namespace(
             f"{name}-operator-namespace",
-            metadata={"name": OPERATOR_NAMESPACE, "labels": {"flink-cells.io/cell": spec.cell}},
+            metadata={"name": OPERATOR_NAMESPACE, "labels": {CELL_LABEL: spec.cell}},
             opts=on_cluster,
         )
         self.operator = k8s.helm.v3.Release(
@@ -130,7 +139,7 @@ class FlinkPlatform(pulumi.ComponentResource):
         for tier in Tier:
             k8s.scheduling.v1.PriorityClass(
                 f"{name}-priority-{tier.value}",
-                metadata={"name": priority_class(tier)},
+                metadata={"name": priority_class(tier), "labels": {CELL_LABEL: spec.cell}},
                 value=TIERS[tier].priority,
                 preemption_policy="PreemptLowerPriority",
                 global_default=False,
@@ -259,15 +268,20 @@ class TenantNamespace(pulumi.ComponentResource):
         tenant = args.tenant
         names = tenant.names
         child = pulumi.ResourceOptions(parent=self)
-        labels = {"flink-cells.io/tenant": tenant.id, "flink-cells.io/tier": tenant.tier}
+        labels = {
+            CELL_LABEL: args.spec.cell,
+            TENANT_LABEL: tenant.id,
+            "flink-cells.io/tier": tenant.tier,
+        }
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={
                 "name": names.namespace,
                 "labels": {
                     **labels,
-                    "pod-security.kubernetes.io/enforce": "baseline",
-                    "pod-security.kubernetes.io/warn": "restricted",
+                    "pod-security.kubernetes.io/enforce": POD_SECURITY_LEVEL,
+                    "pod-security.kubernetes.io/audit": POD_SECURITY_LEVEL,
+                    "pod-security.kubernetes.io/warn": POD_SECURITY_LEVEL,
                 },
             },
             opts=child,
@@ -331,22 +345,28 @@ class FlinkJob(pulumi.ComponentResource):
     ) -> None:
         super().__init__("flinkcells:flink:FlinkJob", name, None, opts)
         job, tenant, spec = args.job, args.tenant.tenant, args.tenant.spec
-        resource = pulumi.Output.from_input(args.tenant.bootstrap_servers).apply(
-            lambda servers: flink_deployment(
-                job,
-                tenant,
-                spec.names.checkpoint_bucket,
-                servers,
-                spec.sink_transaction_timeout_ms,
-                spec.recovery,
+        servers = pulumi.Output.from_input(args.tenant.bootstrap_servers)
+
+        def rendered(part: str) -> pulumi.Output[Any]:
+            # One apply per part, straight from the servers (not a third Output holding both):
+            # each Output is a task the runtime waits for at the end of the program.
+            return servers.apply(
+                lambda bootstrap: flink_deployment(
+                    job,
+                    tenant,
+                    spec.names.checkpoint_bucket,
+                    bootstrap,
+                    spec.sink_transaction_timeout_ms,
+                    spec.recovery,
+                )[part]
             )
-        )
+
         self.deployment = k8s.apiextensions.CustomResource(
             f"{name}-deployment",
             api_version=API_VERSION,
             kind=KIND,
-            metadata=resource.apply(lambda r: r["metadata"]),
-            spec=resource.apply(lambda r: r["spec"]),
+            metadata=rendered("metadata"),
+            spec=rendered("spec"),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # One JobManager may be drained at a time; a lone one (batch tier) may go, and
@@ -354,7 +374,11 @@ class FlinkJob(pulumi.ComponentResource):
         budget = {"minAvailable": 1} if job.jobmanager_replicas > 1 else {"maxUnavailable": 1}
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-jobmanager-budget",
-            metadata={"name": f"{job.id}-jobmanager", "namespace": tenant.names.namespace},
+            metadata={
+                "name": f"{job.id}-jobmanager",
+                "namespace": tenant.names.namespace,
+                "labels": {CELL_LABEL: spec.cell, TENANT_LABEL: tenant.id},
+            },
             spec={
                 **budget,
                 "selector": {"matchLabels": {"app": job.id, "component": "jobmanager"}},

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -20,15 +22,38 @@ def service_trust(service: str) -> Document:
     )
 
 
-def to_json(doc: Document) -> pulumi.Output[str]:
-    """Serialize a document holding Outputs with one Output.all over its leaves (not one Output
-    per nested value, which costs the runtime a task each); keys sorted so plans are stable."""
+@dataclass(frozen=True)
+class Computed:
+    """A document value computed from Inputs inside the document's one apply: it costs the
+    runtime no Output (and no task) of its own, as `Output.concat` or `.apply` would, one per
+    part, plain parts included."""
+
+    sources: tuple[Any, ...]
+    compute: Callable[..., Any]
+
+
+def joined(*parts: pulumi.Input[str]) -> Computed | str:
+    """`Output.concat` for document values; a plain string when every part is plain."""
+    if not any(isinstance(part, pulumi.Output) for part in parts):
+        return "".join(str(part) for part in parts)
+    return Computed(parts, lambda *values: "".join(str(value) for value in values))
+
+
+def to_json(doc: Document) -> pulumi.Input[str]:
+    """Serialize a document holding Outputs with one apply over its distinct Outputs (not one
+    Output per nested value, which costs the runtime a task each); keys sorted so plans are
+    stable. A document without Outputs is a plain string."""
     leaves: list[pulumi.Output[Any]] = []
+    positions: dict[int, _Leaf] = {}
 
     def template(value: Any) -> Any:
         if isinstance(value, pulumi.Output):
-            leaves.append(value)
-            return _Leaf(len(leaves) - 1)
+            if id(value) not in positions:
+                positions[id(value)] = _Leaf(len(leaves))
+                leaves.append(value)
+            return positions[id(value)]
+        if isinstance(value, Computed):
+            return _Computed(tuple(template(source) for source in value.sources), value.compute)
         if isinstance(value, dict):
             return {key: template(item) for key, item in value.items()}
         if isinstance(value, list | tuple):
@@ -36,6 +61,10 @@ def to_json(doc: Document) -> pulumi.Output[str]:
         return value
 
     shape = template(doc)
+    if not leaves:
+        return _dumps(_fill(shape, []))
+    if len(leaves) == 1:
+        return leaves[0].apply(lambda value: _dumps(_fill(shape, [value])))
     return pulumi.Output.all(*leaves).apply(lambda values: _dumps(_fill(shape, values)))
 
 
@@ -47,9 +76,17 @@ class _Leaf(int):
     """Marks where a resolved Output value goes in a document template."""
 
 
+@dataclass(frozen=True)
+class _Computed:
+    sources: tuple[Any, ...]
+    compute: Callable[..., Any]
+
+
 def _fill(shape: Any, values: list[Any]) -> Any:
     if isinstance(shape, _Leaf):
         return values[shape]
+    if isinstance(shape, _Computed):
+        return shape.compute(*(_fill(source, values) for source in shape.sources))
     if isinstance(shape, dict):
         return {key: _fill(item, values) for key, item in shape.items()}
     if isinstance(shape, list):
@@ -59,8 +96,8 @@ def _fill(shape: Any, values: list[Any]) -> Any:
 
 def cell_key_policy(account_id: pulumi.Input[str], region: str) -> Document:
     """Account-root administration (so IAM policies apply) plus CloudWatch Logs for broker logs."""
-    root = pulumi.Output.concat("arn:aws:iam::", account_id, ":root")
-    log_groups = pulumi.Output.concat("arn:aws:logs:", region, ":", account_id, ":log-group:*")
+    root = joined("arn:aws:iam::", account_id, ":root")
+    log_groups = joined("arn:aws:logs:", region, ":", account_id, ":log-group:*")
     return document(
         {
             "Sid": "AccountAdministersKey",
@@ -95,7 +132,7 @@ def cell_key_policy(account_id: pulumi.Input[str], region: str) -> Document:
 
 
 def tls_only_bucket_policy(bucket_arn: pulumi.Input[str]) -> Document:
-    objects = pulumi.Output.concat(bucket_arn, "/*")
+    objects = joined(bucket_arn, "/*")
     return document(
         {
             "Sid": "DenyInsecureTransport",

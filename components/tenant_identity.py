@@ -10,7 +10,7 @@ import pulumi_aws as aws
 from cells.aws_names import checkpoint_prefix
 from cells.spec import TenantSpec
 from components.options import child
-from components.policy_documents import Document, document, to_json
+from components.policy_documents import Computed, Document, document, joined, to_json
 
 
 @dataclass(frozen=True)
@@ -22,23 +22,23 @@ class TenantIdentityArgs:
     bucket_arn: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     msk_cluster_arn: pulumi.Input[str]
+    artifact_buckets: tuple[str, ...] = ()
     # A recovery cell: the lost cell's replica bucket and key, readable (never writable) only
     # under the tenant's own prefix, where its jobs' restore points are.
     restore_bucket_arn: pulumi.Input[str] | None = None
     restore_key_arn: pulumi.Input[str] | None = None
 
 
-def kafka_resource_arn(cluster_arn: pulumi.Input[str], kind: str, name: str) -> pulumi.Output[str]:
+def kafka_resource_arn(cluster_arn: pulumi.Input[str], kind: str, name: str) -> Computed:
     """arn:aws:kafka:R:A:cluster/NAME/UUID -> arn:aws:kafka:R:A:<kind>/NAME/UUID/<name>."""
-    return pulumi.Output.from_input(cluster_arn).apply(
-        lambda arn: arn.replace(":cluster/", f":{kind}/", 1) + f"/{name}"
+    return Computed(
+        (cluster_arn,), lambda arn: arn.replace(":cluster/", f":{kind}/", 1) + f"/{name}"
     )
 
 
 def trust_policy(args: TenantIdentityArgs) -> Document:
     names = args.tenant.names
     subject = f"system:serviceaccount:{names.namespace}:{names.service_account}"
-    issuer = pulumi.Output.from_input(args.oidc_issuer)
     return document(
         {
             "Sid": "OnlyTheTenantsServiceAccount",
@@ -46,12 +46,31 @@ def trust_policy(args: TenantIdentityArgs) -> Document:
             "Principal": {"Federated": args.oidc_provider_arn},
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": {
-                "StringEquals": issuer.apply(
-                    lambda url: {f"{url}:sub": subject, f"{url}:aud": "sts.amazonaws.com"}
+                "StringEquals": Computed(
+                    (args.oidc_issuer,),
+                    lambda url: {f"{url}:sub": subject, f"{url}:aud": "sts.amazonaws.com"},
                 )
             },
         }
     )
+
+
+# Policies recognise the shared artifact buckets by this statement (and only if it reads).
+ARTIFACTS_SID = "ReadSharedArtifacts"
+
+
+def artifacts_statement(buckets: tuple[str, ...]) -> list[dict[str, object]]:
+    """Read-only access to the fleet's shared artifact buckets, for s3:// jar URIs."""
+    if not buckets:
+        return []
+    return [
+        {
+            "Sid": ARTIFACTS_SID,
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"arn:aws:s3:::{bucket}/*" for bucket in buckets],
+        }
+    ]
 
 
 def permissions(args: TenantIdentityArgs) -> Document:
@@ -78,7 +97,7 @@ def permissions(args: TenantIdentityArgs) -> Document:
                 "s3:ListMultipartUploadParts",
                 "s3:PutObject",
             ],
-            "Resource": [pulumi.Output.concat(args.bucket_arn, "/", prefix, "*")],
+            "Resource": [joined(args.bucket_arn, "/", prefix, "*")],
         },
         {
             "Sid": "UseCellKeyThroughS3",
@@ -123,6 +142,7 @@ def permissions(args: TenantIdentityArgs) -> Document:
             ],
             "Resource": [kafka_resource_arn(cluster, "transactional-id", owned)],
         },
+        *artifacts_statement(args.artifact_buckets),
     )
 
 

@@ -14,12 +14,12 @@ from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project, require_stacks_in_sync
 from cells import files
 from cells.loader import load_fleet
-from cells.model import Cell
+from cells.model import Cell, Fleet
 from cells.placement import load_placement, lock_path
 from cells.problems import FleetError, Problem
 from offline import plan_document, plan_stacks
-from policies.offline import blocking, evaluate, load_config
-from policies.waivers import WAIVERS_FILE, Waivers
+from policies.offline import PACKS, blocking, evaluate, load_config
+from policies.waivers import WAIVERS_FILE, Waivers, WaiversError
 
 
 @reports_user_errors
@@ -43,13 +43,14 @@ def plan(
     check the durability and security policy packs against it."""
     try:
         settings = load_config(policy_config)
-        waivers = Waivers.load()
     except ValueError as error:
-        problem = Problem("", "policy-config", str(error))
-        raise FleetError(policy_config or WAIVERS_FILE, [problem]) from None
+        raise FleetError(
+            policy_config or Path("--policy-config"), [Problem("", "policy-config", str(error))]
+        ) from None
     project = find_project()
     path = project.fleet_file(fleet_file)
     fleet = load_fleet(path)
+    waivers = _waivers(fleet)
     load_placement(fleet, path)  # a stale lock is reported here, before any program runs
     selected = _select(fleet.cells, cells or [], path)
     inputs = (
@@ -88,6 +89,21 @@ def plan(
     render.policy_findings(findings)
     if blocking(findings):
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _waivers(fleet: Fleet) -> Waivers:
+    """The waivers file, checked against the packs' rules and the fleet's cells and tenants."""
+    try:
+        return Waivers.load(
+            WAIVERS_FILE,
+            rules=[rule for pack in PACKS for rule in pack.rules],
+            cells=[c.id for c in fleet.cells],
+            tenants=[t.id for t in fleet.tenants],
+        )
+    except WaiversError as error:
+        raise FleetError(
+            error.file, [Problem(p.location, p.code, p.message) for p in error.problems]
+        ) from None
 
 
 def _select(cells: list[Cell], wanted: list[str], fleet_file: Path) -> list[str]:

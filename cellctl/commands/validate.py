@@ -10,7 +10,6 @@ import typer
 from cellctl import render
 from cellctl.errors import reports_user_errors
 from cellctl.project import find_project
-from cells.loader import load_fleet
 
 
 @reports_user_errors
@@ -20,6 +19,8 @@ def validate(
     ] = None,
 ) -> None:
     """Check a fleet file; every problem is listed with its line, YAML path and fix."""
+    from cells.loader import load_fleet
+
     path = fleet_file if fleet_file is not None else find_project().fleet_file(None)
     fleet = load_fleet(path)
     render.info(

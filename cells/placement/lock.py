@@ -257,8 +257,22 @@ def load_placement(fleet: Fleet, fleet_file: Path) -> Placement:
             file,
             [Problem("", "lock-missing", "no placement lock: run `cellctl shard` and commit it")],
         )
+    stat = file.stat()
+    key = (id(fleet), str(file.resolve()), stat.st_mtime_ns, stat.st_size)
+    cached = _CHECKED.get(key)
+    if cached is not None and cached[0] is fleet:
+        return cached[1]
     placement = read_lock(file)
     problems = disagreements(fleet, placement)
     if problems:
         raise FleetError(file, problems)
+    if len(_CHECKED) >= 8:
+        _CHECKED.pop(next(iter(_CHECKED)))
+    _CHECKED[key] = (fleet, placement)
     return placement
+
+
+# Lock files read and checked in this process, by fleet and file version: a process that plans
+# many stacks runs the program once per stack, and each run reads the committed lock itself (as
+# `pulumi up` does) without parsing and checking the whole fleet's placement again.
+_CHECKED: dict[tuple[int, str, int, int], tuple[Fleet, Placement]] = {}

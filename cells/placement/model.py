@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from cells.problems import Problem
 
@@ -47,10 +49,27 @@ class Placement:
     moves: Mapping[JobKey, JobMove] = field(default_factory=dict)
 
     def tenants_in(self, cell: str) -> list[str]:
-        return sorted(t for t, shard in self.shards.items() if cell in shard)
+        return sorted(self._tenants_by_cell.get(cell, ()))
 
     def jobs_in(self, cell: str) -> list[JobKey]:
-        return sorted(key for key, placed in self.jobs.items() if placed == cell)
+        return sorted(self._jobs_by_cell.get(cell, ()))
+
+    # Grouped once: a stack asks for its own cell, and a scan of the whole fleet per stack
+    # would make every stack's plan grow with the fleet.
+    @cached_property
+    def _tenants_by_cell(self) -> dict[str, list[str]]:
+        grouped: dict[str, list[str]] = defaultdict(list)
+        for tenant, shard in self.shards.items():
+            for cell in set(shard):
+                grouped[cell].append(tenant)
+        return grouped
+
+    @cached_property
+    def _jobs_by_cell(self) -> dict[str, list[JobKey]]:
+        grouped: dict[str, list[JobKey]] = defaultdict(list)
+        for key, cell in self.jobs.items():
+            grouped[cell].append(key)
+        return grouped
 
 
 @dataclass(slots=True)

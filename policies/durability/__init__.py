@@ -1,7 +1,7 @@
 """The durability pack: state survives upgrades, deletions, AZ loss and region loss."""
 
 from policies.packs import MANDATORY, Pack
-from policies.rules import cells, checkpoint_store, flink, kafka
+from policies.rules import cells, checkpoint_store, flink, kafka, kubernetes
 
 PACK = Pack(
     name="flinkcells-durability",
@@ -17,6 +17,7 @@ PACK = Pack(
         "checkpoint-replication-includes-kms-objects": MANDATORY,
         "checkpoint-replication-keeps-deletes-local": MANDATORY,
         "kms-key-rotation": MANDATORY,
+        "checkpoint-objects-never-archived": MANDATORY,
         # kafka
         "msk-brokers-span-azs": MANDATORY,
         "msk-configuration-durable": MANDATORY,
@@ -28,8 +29,18 @@ PACK = Pack(
         "flink-no-entropy-injection": MANDATORY,
         "flink-state-in-cell-bucket": MANDATORY,
         "flink-kafka-transaction-timeout": MANDATORY,
+        "flink-restores-all-state": MANDATORY,
+        "flink-high-availability": MANDATORY,
+        # kubernetes
+        "jobmanager-disruption-budget": MANDATORY,
         # cells
         "stateful-resources-protected": MANDATORY,
     },
-    rules=[*checkpoint_store.RULES, *kafka.DURABILITY, *flink.DURABILITY, *cells.DURABILITY],
+    rules=[
+        *checkpoint_store.RULES,
+        *kafka.DURABILITY,
+        *flink.DURABILITY,
+        *kubernetes.DURABILITY,
+        *cells.DURABILITY,
+    ],
 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from policies.core import Report, Stack, as_list, is_unknown, stack_rule, statements
-from policies.rules.checkpoint_store import BUCKET
+from policies.core import Report, Stack, stack_rule
+from policies.iam_model import read
+from policies.identity import Identities
+from policies.rules.checkpoint_store import BUCKET, attached, customer_key_problem
 
 ENCRYPTION = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -25,23 +27,26 @@ BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictP
     "cell's key as kmsMasterKeyId.",
 )
 def encrypted(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
+    ids = Identities(stack)
     for bucket in stack.of_type(BUCKET):
-        defaults = [
-            rule.get("applyServerSideEncryptionByDefault") or {}
-            for sse in stack.dependents(bucket, ENCRYPTION)
+        keys = [
+            (rule.get("applyServerSideEncryptionByDefault") or {})
+            for sse in attached(stack, bucket, ENCRYPTION)
             for rule in sse.get("rules") or []
         ]
-        good = [
-            d
-            for d in defaults
-            if d.get("sseAlgorithm") == "aws:kms"
-            and (
-                is_unknown(d.get("kmsMasterKeyId"))
-                or str(d.get("kmsMasterKeyId", "")).startswith("arn:aws:kms:")
-            )
-        ]
-        if not good:
-            report(f"bucket {bucket.name} is not encrypted with a customer KMS key", bucket)
+        if not keys:
+            report(f"bucket {bucket.name} has no default encryption", bucket)
+        for default in keys:
+            if default.get("sseAlgorithm") not in ("aws:kms", "aws:kms:dsse"):
+                report(
+                    f"bucket {bucket.name} is encrypted with {default.get('sseAlgorithm')}, "
+                    "not a customer KMS key",
+                    bucket,
+                )
+                continue
+            problem = customer_key_problem(ids, default.get("kmsMasterKeyId"), bucket.region)
+            if problem:
+                report(f"bucket {bucket.name}: its key {problem}", bucket)
 
 
 @stack_rule(
@@ -53,7 +58,7 @@ def encrypted(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
 )
 def public_access_blocked(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
     for bucket in stack.of_type(BUCKET):
-        blocks = stack.dependents(bucket, PUBLIC_ACCESS_BLOCK)
+        blocks = attached(stack, bucket, PUBLIC_ACCESS_BLOCK)
         missing = [b for b in BLOCKS if not any(block.get(b) is True for block in blocks)]
         if missing:
             report(f"bucket {bucket.name} allows public access: {', '.join(missing)} off", bucket)
@@ -70,12 +75,13 @@ def tls_only(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
     for bucket in stack.of_type(BUCKET):
         denies = [
             s
-            for policy in stack.dependents(bucket, POLICY)
-            for s in statements(policy.get("policy"))
-            if s.get("Effect") == "Deny"
-            and str((s.get("Condition") or {}).get("Bool", {}).get("aws:SecureTransport"))
-            == "false"
-            and any(a in ("s3:*", "*") for a in as_list(s.get("Action")))
+            for policy in attached(stack, bucket, POLICY)
+            for s in read(policy.get("policy"))
+            if not s.allows
+            and s.principal in ("*", {"AWS": "*"}, {"AWS": ["*"]})
+            and [v.lower() for v in s.condition("Bool", "aws:SecureTransport") or ()] == ["false"]
+            and all(s.grants(a) for a in ("s3:GetObject", "s3:PutObject", "s3:ListBucket"))
+            and s.reaches(f"arn:aws:s3:::{bucket.props.get('bucket')}/any")
         ]
         if not denies:
             report(f"bucket {bucket.name} accepts requests without TLS", bucket)

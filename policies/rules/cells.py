@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from policies.core import Report, Resource, Stack, resource_rule, stack_rule
+from policies.core import Report, Resource, Stack, is_unknown, resource_rule, stack_rule
+from policies.identity import S3_URI, Identities, arns_in, parse_arn, strings
 
 STATEFUL = frozenset(
     {
@@ -14,12 +14,13 @@ STATEFUL = frozenset(
         "aws:kms/key:Key",
         "aws:msk/cluster:Cluster",
         "aws:eks/cluster:Cluster",
+        "aws:msk/topic:Topic",
     }
 )
 # The taggable AWS types a cell creates (each takes `tags`); tagging untaggable ones fails.
 TAGGABLE = frozenset(
     {
-        *STATEFUL,
+        *(STATEFUL - {"aws:msk/topic:Topic"}),  # topics take no tags
         "aws:iam/role:Role",
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
         "aws:eks/nodeGroup:NodeGroup",
@@ -35,9 +36,11 @@ REQUIRED_TAGS = ("fleet", "region", "cell", "managed-by")
 @resource_rule(
     "DUR-CELL-1",
     "stateful-resources-protected",
-    "Buckets, KMS keys, MSK and EKS clusters are protected from deletion and replacement.",
+    "Buckets, KMS keys, MSK clusters and topics, and EKS clusters are protected from deletion "
+    "and replacement; no bucket is force-destroyable.",
     "critical",
-    "Create them with protect=True (flink-cells does unless the fleet is non-production).",
+    "Create them with protect=True (flink-cells does unless the fleet is non-production) and "
+    "buckets with forceDestroy false.",
     types=STATEFUL,
     config={"production": {"type": "boolean", "default": True}},
 )
@@ -48,6 +51,8 @@ def protected(resource: Resource, config: Mapping[str, Any], report: Report) -> 
             "replace it",
             resource,
         )
+    if resource.props.get("forceDestroy") not in (None, False):
+        report(f"{resource.name}: forceDestroy would delete every object with the bucket", resource)
 
 
 @resource_rule(
@@ -64,41 +69,64 @@ def tagged(resource: Resource, config: Mapping[str, Any], report: Report) -> Non
         report(f"{resource.name} lacks tags: {', '.join(missing)}", resource)
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+# Properties that name another resource by its plain name, not by ARN.
+NAME_REFERENCES: dict[str, dict[str, str]] = {
+    **{
+        f"aws:s3/{kind}": {"bucket": "bucket"}
+        for kind in (
+            "bucketVersioning:BucketVersioning",
+            "bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "bucketPolicy:BucketPolicy",
+            "bucketOwnershipControls:BucketOwnershipControls",
+            "bucketReplicationConfig:BucketReplicationConfig",
+        )
+    },
+    "aws:eks/nodeGroup:NodeGroup": {"clusterName": "eks"},
+    "aws:iam/rolePolicy:RolePolicy": {"role": "role"},
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": {"role": "role"},
+}
+
+
+def _foreign(ids: Identities, resource: Resource) -> str | None:
+    """The first reference of a resource to something that is not this cell's."""
+    for prop, kind in NAME_REFERENCES.get(resource.type, {}).items():
+        value = resource.props.get(prop)
+        if not isinstance(value, str) or is_unknown(value) or parse_arn(value):
+            continue
+        own = {"bucket": ids.buckets, "eks": ids.eks_clusters, "role": ids.roles}[kind]
+        if value not in own:
+            return value
+    for text in strings(resource.props):
+        for arn in arns_in(text):
+            if not ids.owns(arn) or ("*" in arn.name and arn.service in ("s3", "kms", "kafka")):
+                return arn.text
+        for match in S3_URI.finditer(text):
+            bucket = match["bucket"]
+            if bucket not in ids.buckets and bucket not in ids.artifact_buckets:
+                return match.group(0)
+    return None
 
 
 @stack_rule(
     "SEC-CELL-2",
     "cell-isolation",
-    "No resource of a cell names another cell's buckets, clusters or roles.",
+    "No resource of a cell references another cell's (or anyone else's) buckets, keys, "
+    "clusters, roles or OIDC providers, by ARN, s3:// URI or name; only the fleet's shared "
+    "artifact buckets, read-only.",
     "critical",
-    "Use only this cell's resources; cells share nothing.",
+    "Use only this cell's resources (cells share nothing); declare shared jar buckets in "
+    "fleet.artifact_buckets.",
 )
 def isolated(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
-    tagged = [r.tags for r in stack.resources if r.tags.get("fleet") and r.tags.get("cell")]
-    if not tagged:
-        return
-    fleet, cell = str(tagged[0]["fleet"]), str(tagged[0]["cell"])
-    # Physical names are <fleet>-<cell>[-...]: any other <fleet>-... name is another cell's.
-    names = re.compile(rf"(?<![\w-]){re.escape(fleet)}-([\w.-]+)")
-    ours = re.compile(rf"{re.escape(cell)}(?![\w])")
+    ids = Identities(stack)
     for resource in stack.resources:
-        for text in _strings(resource.props):
-            foreign = [n for n in names.findall(text) if not ours.match(n)]
-            if foreign:
-                report(
-                    f"{resource.name} references {fleet}-{foreign[0]}, outside cell {cell}",
-                    resource,
-                )
-                break
+        if resource.type.startswith("pulumi:"):
+            continue
+        found = _foreign(ids, resource)
+        if found:
+            report(f"{resource.name} references {found}, which is not this cell's", resource)
 
 
 DURABILITY = [protected]

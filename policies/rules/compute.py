@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from policies.core import Report, Resource, as_list, resource_rule
+from policies.core import Report, Resource, Stack, as_list, resource_rule, stack_rule
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -67,17 +67,82 @@ def nodes_span_azs(resource: Resource, config: Mapping[str, Any], report: Report
         )
 
 
-@resource_rule(
+@stack_rule(
     "SEC-EKS-4",
-    "launch-template-imdsv2",
-    "Launch templates require IMDSv2 tokens.",
+    "nodes-imdsv2-hop-limit-one",
+    "Every node group runs from a launch template that requires IMDSv2 tokens with a hop limit "
+    "of 1, so pods never reach the node's credentials.",
     "high",
-    "Set metadataOptions.httpTokens to required.",
+    "Give each node group a launch template with metadataOptions httpTokens required and "
+    "httpPutResponseHopLimit 1.",
+)
+def imdsv2(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
+    for group in stack.of_type(NODE_GROUP):
+        templates = stack.dependencies(group, LAUNCH_TEMPLATE, prop="launchTemplate")
+        if not templates:
+            report(
+                f"{group.name}: no launch template of this stack: EKS's default allows two "
+                "metadata hops, so pods reach the node's role",
+                group,
+            )
+    for template in stack.of_type(LAUNCH_TEMPLATE):
+        if template.get("metadataOptions.httpEndpoint") == "disabled":
+            continue
+        if template.get("metadataOptions.httpTokens") != "required":
+            report(f"{template.name}: IMDSv1 is allowed", template)
+        hops = template.get("metadataOptions.httpPutResponseHopLimit")
+        if hops != 1:
+            report(
+                f"{template.name}: metadata hop limit {hops or 'unset'}: pods can reach the "
+                "node's credentials",
+                template,
+            )
+
+
+@resource_rule(
+    "SEC-EKS-5",
+    "node-volumes-encrypted",
+    "Every EBS volume of a launch template is encrypted.",
+    "high",
+    "Set ebs.encrypted true on every block device mapping.",
     types={LAUNCH_TEMPLATE},
 )
-def imdsv2(resource: Resource, config: Mapping[str, Any], report: Report) -> None:
-    if resource.get("metadataOptions.httpTokens") != "required":
-        report(f"{resource.name}: IMDSv1 is allowed", resource)
+def volumes_encrypted(resource: Resource, config: Mapping[str, Any], report: Report) -> None:
+    for mapping in resource.props.get("blockDeviceMappings") or []:
+        ebs = (mapping or {}).get("ebs") or {}
+        if str(ebs.get("encrypted", "")).lower() != "true":
+            report(
+                f"{resource.name}: volume {mapping.get('deviceName')} is not encrypted", resource
+            )
 
 
-SECURITY = [private_endpoint, secrets_encrypted, nodes_span_azs, imdsv2]
+@resource_rule(
+    "SEC-EKS-6",
+    "eks-audit-logs",
+    "The EKS control plane sends its api, audit and authenticator logs to CloudWatch.",
+    "medium",
+    "List api, audit and authenticator in enabledClusterLogTypes.",
+    types={CLUSTER},
+    config={
+        "requiredLogTypes": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["api", "audit", "authenticator"],
+        }
+    },
+)
+def audit_logs(resource: Resource, config: Mapping[str, Any], report: Report) -> None:
+    enabled = set(as_list(resource.get("enabledClusterLogTypes")))
+    missing = [t for t in config["requiredLogTypes"] if t not in enabled]
+    if missing:
+        report(f"{resource.name}: control-plane logs off: {', '.join(missing)}", resource)
+
+
+SECURITY = [
+    private_endpoint,
+    secrets_encrypted,
+    nodes_span_azs,
+    imdsv2,
+    volumes_encrypted,
+    audit_logs,
+]

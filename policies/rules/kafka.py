@@ -6,7 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from policies.core import Report, Resource, is_unknown, resource_rule
+from policies.core import Report, Resource, Stack, as_list, is_unknown, resource_rule, stack_rule
+from policies.identity import parse_arn
 
 CLUSTER = "aws:msk/cluster:Cluster"
 CONFIGURATION = "aws:msk/configuration:Configuration"
@@ -41,30 +42,59 @@ def brokers_span_azs(resource: Resource, config: Mapping[str, Any], report: Repo
         report(f"{resource.name} has {brokers} brokers; replication factor 3 needs 3", resource)
 
 
-@resource_rule(
+def configuration_of(stack: Stack, cluster: Resource) -> Resource | None:
+    """The configuration a cluster runs with: the one its configurationInfo.arn depends on, or
+    names by ARN; None means MSK's defaults (unclean elections on, 15-minute transactions)."""
+    info = cluster.props.get("configurationInfo") or {}
+    if not info:
+        return None
+    joined = stack.dependencies(cluster, CONFIGURATION, prop="configurationInfo")
+    if joined:
+        return joined[0]
+    arn = parse_arn(info.get("arn"))
+    return next(
+        (c for c in stack.of_type(CONFIGURATION) if arn and c.props.get("name") == arn.name),
+        None,
+    )
+
+
+DURABLE_MINIMUMS = {
+    "min.insync.replicas": 2,
+    "default.replication.factor": 3,
+    "offsets.topic.replication.factor": 3,
+    "transaction.state.log.replication.factor": 3,
+    "transaction.state.log.min.isr": 2,
+}
+
+
+@stack_rule(
     "DUR-MSK-2",
     "msk-configuration-durable",
-    "Broker configuration: min.insync.replicas >= 2, default.replication.factor >= 3, no "
-    "unclean leader election, no topic auto-creation.",
+    "Each cluster runs with a configuration of this stack that keeps records: "
+    "min.insync.replicas >= 2, replication factor >= 3 (default, offsets and transaction "
+    "state), transaction state ISR >= 2, no unclean leader election, no topic auto-creation.",
     "critical",
-    "Set these server properties in the cluster's aws.msk.Configuration.",
-    types={CONFIGURATION},
+    "Point the cluster's configurationInfo at the cell's aws.msk.Configuration and set these "
+    "server properties in it.",
 )
-def configuration_durable(resource: Resource, config: Mapping[str, Any], report: Report) -> None:
-    props = server_properties(resource)
-
-    def number(key: str) -> int:
-        value = props.get(key, "")
-        return int(value) if value.isdigit() else 0
-
-    if number("min.insync.replicas") < 2:
-        report(f"{resource.name}: min.insync.replicas must be at least 2", resource)
-    if number("default.replication.factor") < 3:
-        report(f"{resource.name}: default.replication.factor must be at least 3", resource)
-    if props.get("unclean.leader.election.enable") != "false":
-        report(f"{resource.name}: unclean.leader.election.enable must be false", resource)
-    if props.get("auto.create.topics.enable") != "false":
-        report(f"{resource.name}: auto.create.topics.enable must be false", resource)
+def configuration_durable(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
+    for cluster in stack.of_type(CLUSTER):
+        configuration = configuration_of(stack, cluster)
+        if configuration is None:
+            report(
+                f"{cluster.name} runs with no configuration of this stack: MSK's defaults allow "
+                "unclean leader election and 15-minute transactions",
+                cluster,
+            )
+            continue
+        props = server_properties(configuration)
+        for key, minimum in DURABLE_MINIMUMS.items():
+            value = props.get(key, "")
+            if not value.isdigit() or int(value) < minimum:
+                report(f"{configuration.name}: {key} must be at least {minimum}", configuration)
+        for key in ("unclean.leader.election.enable", "auto.create.topics.enable"):
+            if props.get(key, "").lower() != "false":
+                report(f"{configuration.name}: {key} must be false", configuration)
 
 
 @resource_rule(
@@ -105,9 +135,12 @@ def encrypted(resource: Resource, config: Mapping[str, Any], report: Report) -> 
         report(f"{resource.name}: client-broker traffic is not TLS-only", resource)
     if resource.get("encryptionInfo.encryptionInTransit.inCluster") is not True:
         report(f"{resource.name}: in-cluster traffic is not encrypted", resource)
-    key = resource.props.get("encryptionInfo", {}).get("encryptionAtRestKmsKeyArn")
-    if not key and not is_unknown(key):
+    key = (resource.props.get("encryptionInfo") or {}).get("encryptionAtRestKmsKeyArn")
+    arn = parse_arn(key)
+    if (not key and not is_unknown(key)) or (arn and (arn.is_aws_managed or arn.kind != "key")):
         report(f"{resource.name}: data at rest is not encrypted with a customer key", resource)
+    elif arn and resource.region and arn.region != resource.region:
+        report(f"{resource.name}: its key {key} is not in {resource.region}", resource)
 
 
 @resource_rule(
@@ -125,5 +158,42 @@ def iam_auth(resource: Resource, config: Mapping[str, Any], report: Report) -> N
         report(f"{resource.name}: unauthenticated clients are allowed", resource)
 
 
+OPEN = ("0.0.0.0/0", "::/0")
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS_RULES = (
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:ec2/securityGroupRule:SecurityGroupRule",
+)
+
+
+@stack_rule(
+    "SEC-MSK-3",
+    "msk-brokers-private",
+    "MSK brokers have no public access, and no security group of theirs admits the internet.",
+    "critical",
+    "Keep connectivityInfo.publicAccess DISABLED and admit only the cell's EKS security group.",
+)
+def brokers_private(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
+    for cluster in stack.of_type(CLUSTER):
+        public = cluster.get("brokerNodeGroupInfo.connectivityInfo.publicAccess.type")
+        if public not in (None, "DISABLED"):
+            report(f"{cluster.name}: brokers are reachable from the internet ({public})", cluster)
+        for group in stack.dependencies(cluster, SECURITY_GROUP, prop="brokerNodeGroupInfo"):
+            rules = [r for r in group.props.get("ingress") or [] if isinstance(r, Mapping)]
+            rules += [
+                {"cidrBlocks": [r.props.get("cidrIpv4") or ""], **r.props}
+                for type_ in INGRESS_RULES
+                for r in stack.dependents(group, type_)
+                if r.props.get("type", "ingress") == "ingress"
+            ]
+            for rule in rules:
+                cidrs = [*as_list(rule.get("cidrBlocks")), *as_list(rule.get("ipv6CidrBlocks"))]
+                if any(c in OPEN for c in cidrs):
+                    report(
+                        f"{cluster.name}: security group {group.name} admits the internet", group
+                    )
+                    break
+
+
 DURABILITY = [brokers_span_azs, configuration_durable, topic_durable]
-SECURITY = [encrypted, iam_auth]
+SECURITY = [encrypted, iam_auth, brokers_private]

@@ -1,7 +1,7 @@
 """The security pack: encryption, private endpoints, least privilege, isolated cells."""
 
 from policies.packs import ADVISORY, MANDATORY, Pack
-from policies.rules import bucket_security, cells, compute, iam, kafka
+from policies.rules import bucket_security, cells, compute, iam, kafka, kubernetes
 
 PACK = Pack(
     name="flinkcells-security",
@@ -15,16 +15,25 @@ PACK = Pack(
         # kafka
         "msk-encrypted": MANDATORY,
         "msk-iam-auth": MANDATORY,
+        "msk-brokers-private": MANDATORY,
         # compute
         "eks-private-endpoint": MANDATORY,
         "eks-secrets-encrypted": MANDATORY,
         "eks-nodes-span-azs": MANDATORY,
-        "launch-template-imdsv2": MANDATORY,
+        "nodes-imdsv2-hop-limit-one": MANDATORY,
+        "node-volumes-encrypted": MANDATORY,
+        "eks-audit-logs": MANDATORY,
         # iam
         "iam-no-wildcard-action": MANDATORY,
         "iam-no-wildcard-resource-on-data": MANDATORY,
-        "tenant-role-trusts-only-its-service-account": MANDATORY,
+        "role-trust-is-narrow": MANDATORY,
         "tenant-role-reaches-only-its-own-data": MANDATORY,
+        "resource-policies-stay-in-the-account": MANDATORY,
+        # kubernetes
+        "tenant-namespace-guarded": MANDATORY,
+        "tenant-traffic-bounded": MANDATORY,
+        "flink-deployment-in-its-tenant-namespace": MANDATORY,
+        "flink-pods-restricted": MANDATORY,
         # cells; a missing tag misleads cost and ownership reports but exposes nothing
         "resources-tagged": ADVISORY,
         "cell-isolation": MANDATORY,
@@ -34,6 +43,7 @@ PACK = Pack(
         *kafka.SECURITY,
         *compute.SECURITY,
         *iam.SECURITY,
+        *kubernetes.SECURITY,
         *cells.SECURITY,
     ],
 )

@@ -112,8 +112,12 @@ def test_lifecycle_aborts_uploads_and_expires_noncurrent_versions(
         assert expire["noncurrentVersionExpiration"]["noncurrentDays"] == (
             example_fleet.fleet.noncurrent_version_days
         )
-        # Never an expiration of current objects: checkpoints live as long as Flink keeps them.
-        assert all("expiration" not in r for r in rules.values())
+        markers = rules["remove-expired-delete-markers"]
+        assert markers["expiration"] == {"expiredObjectDeleteMarker": True}
+        if bucket is _buckets(cell_plan)[0]:
+            # The primary never expires current objects: checkpoints live as long as Flink
+            # keeps them.
+            assert [r for r in rules.values() if "days" in r.get("expiration", {})] == []
         versioning_urns = {
             v["urn"]
             for v in cell_plan.attached_to(
@@ -164,3 +168,28 @@ def test_replication_role_has_only_what_replication_needs(cell_plan: PlannedStac
     assert not allowed(doc, "s3:ReplicateObject", f"{source}/x")
     actions = {a for s in as_list(doc["Statement"]) for a in as_list(s["Action"])}
     assert not any(a.endswith("*") for a in actions), actions
+
+
+def test_the_replica_is_bounded(cell_plan: PlannedStack) -> None:
+    """Delete markers are not replicated, so the replica's lifecycle bounds it: all replicated
+    state after the savepoint history age plus a margin, each job's checkpoints and HA metadata
+    (useless in the DR region) after a day."""
+    _, replica = _buckets(cell_plan)
+    [lifecycle] = cell_plan.attached_to(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", replica["urn"]
+    )
+    expiring = {
+        r["filter"]["prefix"]: r["expiration"]["days"]
+        for r in lifecycle["inputs"]["rules"]
+        if "days" in r.get("expiration", {})
+    }
+    deployments = cell_plan.of_type("kubernetes:flink.apache.org/v1beta1:FlinkDeployment")
+    assert expiring.pop("tenants/") == 14
+    expected = {
+        f"tenants/{d['inputs']['metadata']['labels']['flink-cells.io/tenant']}/"
+        f"{d['inputs']['metadata']['name']}/{kind}/": 1
+        for d in deployments
+        for kind in ("checkpoints", "ha")
+    }
+    assert expiring == expected
+    assert not any("/savepoints/" in prefix for prefix in expiring)

@@ -320,9 +320,11 @@ def test_a_moved_job_moves_its_deployment_and_nothing_else(tmp_path: Path) -> No
             for urn in set(before[cell]) & set(after[cell])
             if before[cell][urn]["inputs"] != after[cell][urn]["inputs"]
         }
-        # The ledger namespace's quota and limits follow the jobs it holds, and nothing else.
+        # The ledger namespace's quota and limits follow the jobs it holds, and the replica's
+        # lifecycle the job's checkpoint prefixes; nothing else.
         assert changed <= {
             f"{cell}-flink-tenant-ledger-quota",
             f"{cell}-flink-tenant-ledger-limits",
+            f"{cell}-checkpoints-replica-lifecycle",
         }
         assert f"{cell}-flink-tenant-ledger-quota" in changed

@@ -16,6 +16,9 @@ from cellctl.main import app
         (["stacks"], "sync"),
         (["stacks", "sync"], "--check"),
         (["plan"], "--cell"),
+        (["state"], "restore-points"),
+        (["state", "restore-points"], "--bucket"),
+        (["state", "move"], "--tenant"),
     ],
 )
 def test_help(args: list[str], expected: str) -> None:

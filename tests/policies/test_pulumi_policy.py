@@ -19,11 +19,12 @@ from pulumi_policy import (
 from pulumi_policy.policy import PolicyCustomTimeouts
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from policies import catalogue
 from policies.offline import PACKS, evaluate, load_config
 from policies.packs import to_pulumi_policies
 from policies.waivers import Waivers
 from tests.helpers import ROOT
-from tests.policies.mutations import MUTATIONS, Plan
+from tests.policies.mutations import CASES, Plan
 
 
 def _options(resource: dict[str, Any]) -> PolicyResourceOptions:
@@ -78,15 +79,15 @@ def _cli_violations(plan: Plan) -> set[tuple[str, str]]:
 
 def test_pulumi_policy_reports_what_the_offline_plan_reports(compliant: Plan) -> None:
     assert _cli_violations(compliant) == set()
-    for rule, _, mutate, resource in MUTATIONS[::4]:
+    for case in CASES[::8]:
         plan = copy.deepcopy(compliant)
-        mutate(plan)
+        case.mutate(plan)
         offline = {
             (f.rule.name, f.resource.name if f.resource else "(stack)")
             for f in evaluate(plan, load_config(None), Waivers())
         }
-        assert _cli_violations(plan) == offline, rule
-        assert (rule, resource) in offline
+        assert _cli_violations(plan) == offline, case.name
+        assert {rule for rule, _ in offline} == case.fires
 
 
 def test_unknown_props_from_pulumi_policy_become_findings(compliant: Plan) -> None:
@@ -110,8 +111,8 @@ def test_each_pack_directory_is_a_pulumi_policy_pack() -> None:
 
 def test_packs_pin_their_rules_levels_and_ids() -> None:
     durability, security = PACKS
-    assert durability.name == "flinkcells-durability" and len(durability.rules) == 18
-    assert security.name == "flinkcells-security" and len(security.rules) == 15
+    assert durability.name == "flinkcells-durability" and len(durability.rules) == 22
+    assert security.name == "flinkcells-security" and len(security.rules) == 23
     ids = [r.id for pack in PACKS for r in pack.rules]
     names = [r.name for pack in PACKS for r in pack.rules]
     assert len(set(ids)) == len(ids) and len(set(names)) == len(names)
@@ -123,10 +124,11 @@ def test_packs_pin_their_rules_levels_and_ids() -> None:
             assert rule.id.startswith("DUR-" if pack is durability else "SEC-")
 
 
-def test_readme_catalogue_lists_every_rule() -> None:
+def test_readme_catalogue_is_generated_and_in_sync() -> None:
     readme = (Path(ROOT) / "README.md").read_text()
+    table = catalogue.render()
+    assert catalogue.replace(readme, table) == readme, "run: python -m policies.catalogue"
     for pack in PACKS:
         for rule in pack.rules:
-            row = next((line for line in readme.splitlines() if f"`{rule.name}`" in line), None)
-            assert row is not None, f"README lacks {rule.id} {rule.name}"
-            assert rule.id in row and pack.level(rule) in row
+            [row] = [line for line in table.splitlines() if f"`{rule.name}`" in line]
+            assert row.startswith(f"| {rule.id} |") and f"| {pack.level(rule)} |" in row

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from policies.offline import PACKS, blocking, evaluate, load_config
 from policies.waivers import Waivers
 from tests.helpers import PlannedStack
-from tests.policies.mutations import MUTATIONS, Plan
+from tests.policies.mutations import BENIGN, CASES, Case, Plan
 
 ALL_RULES = {rule.name for pack in PACKS for rule in pack.rules}
 
@@ -27,25 +26,32 @@ def test_the_example_fleet_has_no_violations(example_plans: dict[str, PlannedSta
         assert findings == [], [(f.rule.name, f.message) for f in findings]
 
 
-@pytest.mark.parametrize(
-    ("rule", "mutate", "resource"),
-    [(m[0], m[2], m[3]) for m in MUTATIONS],
-    ids=[f"{m[0]}: {m[1]}" for m in MUTATIONS],
-)
-def test_breaking_a_property_fires_its_rule_alone(
-    compliant: Plan, rule: str, mutate: Callable[[Plan], None], resource: str
-) -> None:
-    mutate(compliant)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_each_break_fires_exactly_its_rules(compliant: Plan, case: Case) -> None:
+    case.mutate(compliant)
     findings = _findings(compliant)
-    assert {f.rule.name for f in findings} == {rule}, [(f.rule.name, f.message) for f in findings]
-    named = [f for f in findings if (f.resource and f.resource.name == resource)]
-    assert named, [(f.resource.name if f.resource else None, f.message) for f in findings]
+    fired = {f.rule.name for f in findings}
+    assert fired == case.fires, [(f.rule.name, f.message) for f in findings]
+    if case.resource:
+        named = {f.resource.name for f in findings if f.resource}
+        assert case.resource in named, [
+            (f.resource and f.resource.name, f.message) for f in findings
+        ]
     assert all(f.message for f in findings)
     assert blocking(findings) or {f.level for f in findings} == {"advisory"}
 
 
-def test_every_rule_has_a_mutation_test() -> None:
-    assert {m[0] for m in MUTATIONS} == ALL_RULES
+@pytest.mark.parametrize("case", BENIGN, ids=[c.name for c in BENIGN])
+def test_benign_changes_fire_nothing(compliant: Plan, case: Case) -> None:
+    case.mutate(compliant)
+    findings = _findings(compliant)
+    assert findings == [], [(f.rule.name, f.message) for f in findings]
+
+
+def test_the_suite_is_large_and_covers_every_rule() -> None:
+    assert len(CASES) + len(BENIGN) >= 100 and len(BENIGN) >= 15
+    assert {rule for c in CASES for rule in c.fires} == ALL_RULES
+    assert len({c.name for c in CASES + BENIGN}) == len(CASES) + len(BENIGN)
 
 
 def test_unknown_values_are_findings_not_passes_or_crashes(compliant: Plan) -> None:

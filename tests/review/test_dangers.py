@@ -145,8 +145,8 @@ def test_default_max_parallelism_matches_flink(parallelism):
     assert 128 <= limit <= 32768
     assert limit & (limit - 1) == 0  # a power of two
     if 128 < limit < 32768:
-        # Flink: roundUpToPowerOfTwo(p + p / 2) in Java integer arithmetic.
-        assert limit >= parallelism + parallelism // 2 > limit // 2
+        # Flink: roundUpToPowerOfTwo(p + p / 2) in integer arithmetic (p = 171 gives 256).
+        assert limit >= parallelism + parallelism // 2 > limit / 2
 
 
 def test_ids_are_stable_and_distinct_per_stack_and_resource():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -157,3 +158,32 @@ def test_unreachable_endpoint_is_one_clear_error(aws_env: str) -> None:
     s3 = s3_client("us-east-1", endpoint_url="http://127.0.0.1:9")
     with pytest.raises(S3AccessError, match="S3 unreachable"):
         find_restore_point(s3, "any-bucket", TENANT, JOB)
+
+
+def _with_absolute_handle(savepoint: Path, name: str, absolute: str) -> bytes:
+    """The real `_metadata` with its relative handle for `name` rewritten as an absolute one
+    (handle type 6: path, size -> type 2: size, path), as a checkpoint's handles are."""
+    data = (savepoint / "_metadata").read_bytes()
+    path = name.encode()
+    relative = b"\x06" + struct.pack(">H", len(path)) + path
+    at = data.index(relative)
+    size = data[at + len(relative) : at + len(relative) + 8]
+    target = absolute.encode()
+    handle = b"\x02" + size + struct.pack(">H", len(target)) + target
+    return data[:at] + handle + data[at + len(relative) + 8 :]
+
+
+def test_absolute_paths_outside_the_savepoint_are_not_relocatable(s3: Any, bucket: str) -> None:
+    directory = f"{PREFIX}savepoint-abs"
+    upload_savepoint(s3, bucket, directory, ROCKSDB_NATIVE)
+    name = _largest_file(ROCKSDB_NATIVE)
+    elsewhere = f"s3://other-bucket/{directory}/{name}"
+    body = _with_absolute_handle(ROCKSDB_NATIVE, name, elsewhere)
+    s3.put_object(Bucket=bucket, Key=f"{directory}/_metadata", Body=body)
+    [skipped] = find_restore_point(s3, bucket, TENANT, JOB).skipped
+    assert f"names a file outside the savepoint: {elsewhere} (not relocatable)" in (
+        skipped.reason or ""
+    )
+    inside = _with_absolute_handle(ROCKSDB_NATIVE, name, f"s3://{bucket}/{directory}/{name}")
+    s3.put_object(Bucket=bucket, Key=f"{directory}/_metadata", Body=inside)
+    assert find_restore_point(s3, bucket, TENANT, JOB).newest is not None

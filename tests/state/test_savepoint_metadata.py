@@ -96,3 +96,13 @@ def test_corrupted_real_metadata_is_parsed_or_rejected_never_crashes(data: st.Da
     except MetadataError:
         return
     assert manifest.format_version in range(3, 8)
+
+
+def test_format_3_is_format_4_without_checkpoint_properties() -> None:
+    """Flink 1.11-1.15 wrote format 3: the same layout, no trailing CheckpointProperties."""
+    v4 = next(p for p in REAL_SAVEPOINTS if p.parent.parent.name.startswith("flink-1.20"))
+    data = _metadata(v4)
+    v3 = data[:4] + struct.pack(">i", 3) + data[8 : data.index(b"\xac\xed\x00\x05")]
+    manifest = parse_metadata(v3)
+    assert manifest.format_version == 3 and manifest.savepoint_format is None
+    assert manifest.files == parse_metadata(data).files

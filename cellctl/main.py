@@ -46,7 +46,8 @@ COMMANDS = (
         "diff",
         "cellctl.commands.diff",
         "diff",
-        "What a change does to every cell stack, and the dangers a person must acknowledge.",
+        "Plan the base revision and the working tree offline, compare every cell stack by URN, "
+        "and list each danger (state that would be lost).",
     ),
     Command("stacks", "cellctl.commands.stacks", "app", "Stack files: stacks/Pulumi.<cell>.yaml."),
     Command("state", "cellctl.commands.state", "app", "Job state: restore points and job moves."),

@@ -28,6 +28,7 @@ MSK = "aws:msk/cluster:Cluster"
 EKS = "aws:eks/cluster:Cluster"
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+DEPLOYMENT = "kubernetes:flink.apache.org/v1beta1:FlinkDeployment"
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 # The tenant policy's statement for the fleet's shared artifact buckets (read-only).
 ARTIFACTS_SID = "ReadSharedArtifacts"
@@ -201,6 +202,38 @@ class Identities:
                     found.add(arn.name)
         return found - self.buckets
 
+    @cached_property
+    def restore_buckets(self) -> set[str]:
+        """Buckets a deployment of this stack starts from (`initialSavepointPath`: a job moved
+        in from another cell, or a DR recovery): read once, never owned."""
+        found = set()
+        for deployment in self.stack.of_type(DEPLOYMENT):
+            path = ((deployment.props.get("spec") or {}).get("job") or {}).get(
+                "initialSavepointPath"
+            )
+            match = S3_URI.match(str(path or ""))
+            if match:
+                found.add(match["bucket"])
+        return found - self.buckets
+
+    @cached_property
+    def decrypt_only_keys(self) -> set[str]:
+        """Keys the identity policies use only to decrypt through S3: a restore source's key,
+        which reads nothing the role could not already read from S3."""
+        used: dict[str, bool] = {}
+        for _, statement in self.identity_statements():
+            if not statement.allows:
+                continue
+            decrypt_only = statement.actions == ("kms:decrypt",) and any(
+                v.startswith("s3.")
+                for v in statement.condition("StringEquals", "kms:ViaService") or ()
+            )
+            for resource in statement.resources:
+                arn = parse_arn(resource)
+                if arn and arn.service == "kms" and arn.kind == "key":
+                    used[arn.name] = used.get(arn.name, True) and decrypt_only
+        return {key for key, only in used.items() if only} - self.key_ids
+
     def owns(self, arn: Arn) -> bool:
         """Whether an ARN names one of this stack's resources (or is AWS's own)."""
         if arn.is_aws_managed:
@@ -210,9 +243,9 @@ class Identities:
         name, kind = arn.name, arn.kind
         match arn.service:
             case "s3":
-                return name in self.buckets or name in self.artifact_buckets
+                return name in self.buckets | self.artifact_buckets | self.restore_buckets
             case "kms":
-                return (kind == "key" and name in self.key_ids) or (
+                return (kind == "key" and name in self.key_ids | self.decrypt_only_keys) or (
                     kind == "alias" and f"alias/{name}" in self.aliases
                 )
             case "iam":

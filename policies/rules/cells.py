@@ -104,7 +104,7 @@ def _foreign(ids: Identities, resource: Resource) -> str | None:
                 return arn.text
         for match in S3_URI.finditer(text):
             bucket = match["bucket"]
-            if bucket not in ids.buckets and bucket not in ids.artifact_buckets:
+            if bucket not in ids.buckets | ids.artifact_buckets | ids.restore_buckets:
                 return match.group(0)
     return None
 

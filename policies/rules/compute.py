@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from policies.core import Report, Resource, Stack, as_list, resource_rule, stack_rule
+from policies.identity import Identities
+from policies.rules.checkpoint_store import customer_key_problem
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -30,22 +32,30 @@ def private_endpoint(resource: Resource, config: Mapping[str, Any], report: Repo
         report(f"{resource.name}: private endpoint access is off", resource)
 
 
-@resource_rule(
+@stack_rule(
     "SEC-EKS-2",
     "eks-secrets-encrypted",
-    "Kubernetes secrets are envelope-encrypted with a customer KMS key.",
+    "Kubernetes secrets are envelope-encrypted with this cell's customer KMS key, in the "
+    "cluster's region.",
     "high",
-    "Set encryptionConfig {resources: [secrets], provider: {keyArn}}.",
-    types={CLUSTER},
+    "Set encryptionConfig {resources: [secrets], provider: {keyArn: <the cell key>}}.",
 )
-def secrets_encrypted(resource: Resource, config: Mapping[str, Any], report: Report) -> None:
-    encryption = resource.props.get("encryptionConfig") or {}
-    configs = encryption if isinstance(encryption, list) else [encryption]
-    if not any(
-        "secrets" in as_list(c.get("resources")) and (c.get("provider") or {}).get("keyArn")
-        for c in configs
-    ):
-        report(f"{resource.name}: secrets are not encrypted with a customer key", resource)
+def secrets_encrypted(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
+    ids = Identities(stack)
+    for cluster in stack.of_type(CLUSTER):
+        encryption = cluster.props.get("encryptionConfig") or {}
+        configs = encryption if isinstance(encryption, list) else [encryption]
+        keys = [
+            (c.get("provider") or {}).get("keyArn")
+            for c in configs
+            if isinstance(c, Mapping) and "secrets" in as_list(c.get("resources"))
+        ]
+        if not keys:
+            report(f"{cluster.name}: secrets are not encrypted with a customer key", cluster)
+        for key in keys:
+            problem = customer_key_problem(ids, key, cluster.region)
+            if problem:
+                report(f"{cluster.name}: the secrets key {problem}", cluster)
 
 
 @resource_rule(

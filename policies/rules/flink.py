@@ -22,6 +22,8 @@ DR_RPO_ANNOTATION = "flink-cells.io/dr-rpo-seconds"
 # A recovery deployment says what it leaves behind on purpose (components/flink_deployment.py).
 RECOVERS_ANNOTATION = "flink-cells.io/recovers"
 DROPPED_STATE_ANNOTATION = "flink-cells.io/dropped-state"
+CLAIM_MODE_KEY = "execution.state-recovery.claim-mode"
+LEGACY_CLAIM_MODE_KEY = "execution.savepoint-restore-mode"  # Flink 1.x's name for it
 REPLICATION_LAG_BUDGET_SECONDS = 900  # S3 Replication Time Control: 99.99% within 15 minutes
 TRANSACTION_KEY = "flinkcells.kafka.sink.transaction-timeout-ms"
 BROKER_TRANSACTION_DEFAULT_MS = 900_000  # Kafka's transaction.max.timeout.ms when unset
@@ -268,8 +270,8 @@ def transaction_timeout(stack: Stack, config: Mapping[str, Any], report: Report)
     "DUR-FLINK-7",
     "flink-restores-all-state",
     "A job never starts while skipping state it cannot map (allowNonRestoredState off, unless a "
-    "DR recovery annotates what it leaves behind), and deleting its FlinkDeployment takes a "
-    "savepoint first.",
+    "DR recovery annotates what it leaves behind), starts from a savepoint it does not own only "
+    "in NO_CLAIM mode, and deleting its FlinkDeployment takes a savepoint first.",
     "critical",
     "Set spec.job.allowNonRestoredState false and "
     "kubernetes.operator.job.savepoint-on-deletion true.",
@@ -292,6 +294,15 @@ def restores_all_state(resource: Resource, config: Mapping[str, Any], report: Re
     flag = flink_config(resource).get("kubernetes.operator.job.savepoint-on-deletion")
     if str(flag).lower() != "true":
         report(f"{resource.name}: deleting the deployment takes no savepoint", resource)
+    start = str(resource.get("spec.job.initialSavepointPath") or "")
+    flink = flink_config(resource)
+    claim = str(flink.get(CLAIM_MODE_KEY) or flink.get(LEGACY_CLAIM_MODE_KEY) or "NO_CLAIM").upper()
+    if start and claim != "NO_CLAIM":
+        report(
+            f"{resource.name}: starts from {start} in {claim} mode: the job would take over "
+            "(and later delete) a savepoint it does not own",
+            resource,
+        )
 
 
 @resource_rule(

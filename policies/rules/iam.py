@@ -220,6 +220,8 @@ def _reach_problems(ids: Identities, statement: Statement, tenant: str) -> list[
         elif arn.service == "s3":
             problems += _s3_problems(ids, statement, tenant, arn)
         elif arn.service == "kms":
+            if arn.kind == "key" and arn.name in ids.decrypt_only_keys:
+                continue  # decrypts only what the role may read from S3 (a restore source)
             if not (arn.kind == "key" and arn.name in ids.key_ids):
                 problems.append(f"uses a key that is not this cell's ({resource})")
             else:
@@ -241,8 +243,11 @@ def _s3_problems(ids: Identities, statement: Statement, tenant: str, arn: Any) -
         return (
             [f"may write the shared artifact bucket {arn.name} ({written[0]})"] if written else []
         )
-    if arn.name not in ids.buckets or arn.name in ids.replica_buckets:
+    restoring = arn.name in ids.restore_buckets
+    if not restoring and (arn.name not in ids.buckets or arn.name in ids.replica_buckets):
         return [f"reaches {arn.text}, which is not this cell's checkpoint bucket"]
+    if restoring and statement.granted(S3_WRITE):
+        return [f"may write {arn.name}, the bucket it restores from"]
     if arn.kind == "object":
         key = arn.resource.split("/", 1)[1]
         return (

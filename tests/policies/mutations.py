@@ -277,12 +277,69 @@ def set_path_create(node: Any, path: str, value: Any) -> None:
     node[last] = value
 
 
-def _unlabel_everything(plan: Plan) -> None:
-    for resource in plan["resources"]:
-        if resource["type"].startswith("kubernetes:"):
-            (resource["inputs"].get("metadata") or {}).get("labels", {}).pop(
-                "flink-cells.io/cell", None
-            )
+MOVED_FROM = (
+    f"s3://{OTHER_CELL_BUCKET}/tenants/ledger/balancer/savepoints/savepoint-1a2b3c-0123456789ab"
+)
+LOST_REPLICA = "payments-usw2-a-checkpoints-dr"
+LOST_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/99999999-8888-7777-6666-555555555555"
+
+
+def _moved_in(
+    claim: str | None = "NO_CLAIM", key: str = "execution.state-recovery.claim-mode"
+) -> Mutation:
+    """The balancer job started from a savepoint another cell wrote (a job move)."""
+    return _both(
+        _deployment("balancer", "spec.job.initialSavepointPath", MOVED_FROM),
+        _flink_key("balancer", key, claim),
+    )
+
+
+def _recovered(write: bool = False) -> Mutation:
+    """A DR recovery: the ledger job restores from the lost cell's replica, its role reads its
+    own prefix there and decrypts through S3 with the replica's key."""
+    actions = ["s3:GetObject", "s3:PutObject"] if write else ["s3:GetObject"]
+    return _both(
+        _deployment(
+            "balancer",
+            "spec.job.initialSavepointPath",
+            f"s3://{LOST_REPLICA}/tenants/ledger/balancer/savepoints/savepoint-1",
+        ),
+        _add_statement(
+            ":RolePolicy",
+            "tenant-ledger-policy",
+            "policy",
+            {
+                "Sid": "ListOwnReplicaPrefix",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{LOST_REPLICA}"],
+                "Condition": {"StringLike": {"s3:prefix": ["tenants/ledger/", "tenants/ledger/*"]}},
+            },
+        ),
+        _add_statement(
+            ":RolePolicy",
+            "tenant-ledger-policy",
+            "policy",
+            {
+                "Sid": "ReadOwnRestorePoints",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": [f"arn:aws:s3:::{LOST_REPLICA}/tenants/ledger/*"],
+            },
+        ),
+        _add_statement(
+            ":RolePolicy",
+            "tenant-ledger-policy",
+            "policy",
+            {
+                "Sid": "DecryptReplicaThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [LOST_KEY],
+                "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+            },
+        ),
+    )
 
 
 # Rule names, so the table reads as data.
@@ -412,6 +469,8 @@ CASES: list[Case] = [
     case("cluster unprotected", lambda p: find(p, "eks/cluster:Cluster", "compute-cluster").update(protect=False), PROTECTED, resource="use1-a-compute-cluster"),
     case("public endpoint", _set("eks/cluster:Cluster", "compute-cluster", "vpcConfig.endpointPublicAccess", True), EKS_PRIVATE, resource="use1-a-compute-cluster"),
     case("no secrets encryption", _set("eks/cluster:Cluster", "compute-cluster", "encryptionConfig.resources", []), EKS_SECRETS, resource="use1-a-compute-cluster"),
+    case("secrets encrypted with an AWS managed key", _set("eks/cluster:Cluster", "compute-cluster", "encryptionConfig.provider.keyArn", "arn:aws:kms:us-east-1:111122223333:alias/aws/eks"), EKS_SECRETS, resource="use1-a-compute-cluster"),
+    case("secrets encrypted with the DR key", _set("eks/cluster:Cluster", "compute-cluster", "encryptionConfig.provider.keyArn", "arn:aws:kms:us-west-2:111122223333:key/75a1065f-0d56-c9f0-db2e-b906154dcb9e"), EKS_SECRETS, resource="use1-a-compute-cluster"),
     case("nodes in one subnet", _set(":NodeGroup", "taskmanager-nodes", "subnetIds", ["subnet-0e1a000000000001a"]), EKS_AZS, resource="use1-a-compute-taskmanager-nodes"),
     case("IMDSv1", _set(":LaunchTemplate", "jobmanager-launch-template", "metadataOptions.httpTokens", "optional"), IMDS, resource="use1-a-compute-jobmanager-launch-template"),
     case("hop limit 2", _set(":LaunchTemplate", "taskmanager-launch-template", "metadataOptions.httpPutResponseHopLimit", 2), IMDS, resource="use1-a-compute-taskmanager-launch-template"),
@@ -472,6 +531,9 @@ CASES: list[Case] = [
     case("broker max lowered below the sink", _server_property("transaction.max.timeout.ms", "600000"), TXN, resource=BALANCER),
     case("allowNonRestoredState", _deployment("balancer", "spec.job.allowNonRestoredState", True), RESTORE, resource=BALANCER),
     case("no savepoint on deletion", _flink_key("balancer", "kubernetes.operator.job.savepoint-on-deletion", "false"), RESTORE, resource=BALANCER),
+    case("a moved job claims another cell's savepoint", _moved_in("CLAIM"), RESTORE, resource=BALANCER),
+    case("claim mode under Flink 1.x's key", _moved_in("LEGACY", "execution.savepoint-restore-mode"), RESTORE, resource=BALANCER),
+    case("a recovery writes the bucket it restores from", _recovered(write=True), REACH, resource=LEDGER_ROLE),
     case("HA off on a one-JobManager job", _both(_deployment("balancer", "spec.jobManager.replicas", 1), _flink_key("balancer", "high-availability.type", "NONE")), HA, resource=BALANCER),
     case("HA type removed", _flink_key("balancer", "high-availability.type", None), HA, resource=BALANCER),
     # --- kubernetes ------------------------------------------------------------------------------
@@ -520,5 +582,8 @@ BENIGN: list[Case] = [
     case("a stricter egress policy", _set(":NetworkPolicy", "tenant-ledger-flink-traffic", "spec.egress.3.ports", [{"protocol": "TCP", "port": 443}])),
     case("HA spelled with the deprecated key", _both(_flink_key("balancer", "high-availability.type", None), _flink_key("balancer", "high-availability", "kubernetes"))),
     case("pod-level seccomp overridden by the container's", _pod_security("balancer", "jobManager", "securityContext.seccompProfile", {"type": "Unconfined"})),
+    case("a job moved in from another cell's savepoint, NO_CLAIM", _moved_in()),
+    case("a job moved in with the default claim mode", _moved_in(None)),
+    case("a DR recovery reads its restore points", _recovered()),
     case("fewer tolerated checkpoint failures", _flink_key("balancer", "execution.checkpointing.tolerable-failed-checkpoints", "0")),
 ]  # fmt: skip

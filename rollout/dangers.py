@@ -16,13 +16,14 @@ def policy_dangers(stack: str, events: list[PolicyEvent]) -> list[Danger]:
     """A mandatory violation the packs report in a real preview: `pulumi up` would refuse it."""
     dangers = {}
     for event in events:
-        subject = f"{event.policy_name}|{event.resource_urn or stack}"
+        message = event.message.strip().splitlines()[0] if event.message.strip() else "violation"
+        # The subject `cellctl diff` uses for the same finding: an ack made there holds here.
+        subject = f"{event.policy_name}|{event.resource_urn or f'{event.policy_name}:{message}'}"
         dangers[subject] = make_danger(
             POLICY,
             stack,
             subject,
-            f"{event.policy_pack_name} rule {event.policy_name} (mandatory) fails: "
-            f"{event.message.strip().splitlines()[0] if event.message.strip() else 'violation'}",
+            f"{event.policy_pack_name} rule {event.policy_name} (mandatory) fails: {message}",
         )
     return list(dangers.values())
 

@@ -194,16 +194,23 @@ class Rollout:
                 seen.policy.append(policy)
             self.listener.cell_event(cell, "preview", event)
 
+        failure = None
         try:
             self.executor.preview(cell, on_event)
-            found = self.screen(cell, seen.steps, seen.policy)
         except CellFailed as error:
-            self._set(cell, CellStep.FAILED, f"preview: {error}")
-            return False
+            failure = f"preview: {error}"
         except Exception as error:  # a broken executor halts this rollout, recorded
-            self._set(cell, CellStep.FAILED, f"preview: {type(error).__name__}: {error}")
+            failure = f"preview: {type(error).__name__}: {error}"
+        # A mandatory policy violation fails the CLI's preview: still name it as a danger.
+        try:
+            found = self.screen(cell, seen.steps, seen.policy)
+        except Exception as error:  # never let a cell through unscreened
+            self._set(cell, CellStep.FAILED, f"danger screen: {type(error).__name__}: {error}")
             return False
         open_dangers = [b for b in found if b.ack is None]
+        if failure is not None and not open_dangers:
+            self._set(cell, CellStep.FAILED, failure)
+            return False
         if found:
             self.blockers[cell] = found
         if open_dangers:

@@ -55,7 +55,8 @@ def _duration(text: str | None, option: str) -> int | None:
 
 
 class _CtrlC:
-    """First Ctrl-C: finish the cells in flight, then stop. Second: the default (abort)."""
+    """Ctrl-C: finish the cells in flight, then stop. Cutting a `pulumi up` half-way leaves a
+    stack with pending operations, so a second Ctrl-C only says what is still running."""
 
     def __init__(self, rollout: Rollout) -> None:
         self.rollout = rollout
@@ -67,11 +68,14 @@ class _CtrlC:
         return self
 
     def _handle(self, _signum: int, _frame: FrameType | None) -> None:
-        self.rollout.stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if not self.rollout.stop_requested.is_set():
+            self.rollout.stop()
+            render.warning("Ctrl-C: stopping after the cells in flight finish")
+            return
+        busy = self.rollout.record.cells_in(CellStep.PREVIEWING, CellStep.UPDATING)
         render.warning(
-            "Ctrl-C: stopping after the cells in flight finish (their `pulumi up` runs on); "
-            "Ctrl-C again abandons them unrecorded"
+            f"still waiting for {', '.join(busy) or 'the current step'}: an update cut half-way "
+            "leaves its stack with pending operations"
         )
 
     def __exit__(self, *_exc: object) -> None:

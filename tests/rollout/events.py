@@ -106,3 +106,8 @@ def bucket_replace(stack: str) -> list[dict[str, Any]]:
         pre(stack, "replace", bucket, name, old=old, new=new, keys=["bucket"], diffs=["bucket"]),
         pre(stack, "delete-replaced", bucket, name, old=old, new=new, logical=False),
     ]
+
+
+def done(pre_event: dict[str, Any]) -> dict[str, Any]:
+    """The engine's resource-outputs event for a step it finished."""
+    return {"resOutputsEvent": {"metadata": pre_event["resourcePreEvent"]["metadata"]}}

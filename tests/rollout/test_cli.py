@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from cellctl.main import app
 from tests.helpers import example_fleet_data, write_fleet
-from tests.rollout.events import bucket_replace, tag_update
+from tests.rollout.events import bucket_replace, diagnostic, done, tag_update
 
 WAVE_0 = ["use1-a", "usw2-a", "euw1-a"]
 
@@ -37,13 +37,20 @@ def stacks(**special) -> dict:
 
 
 def test_rollout_of_a_wave_previews_then_updates_each_cell(synced, fake_pulumi):
-    fake_pulumi.scenario(stacks=stacks())
+    update = tag_update("use1-a")
+    warning = diagnostic("bucket tags changed outside Pulumi", "warning")
+    use1_a = {"preview": update, "up": [done(update[0]), done(update[1]), warning]}
+    fake_pulumi.scenario(stacks=stacks(**{"use1-a": use1_a}))
     result = run("rollout", "--wave", "0", "--bake", "0s", "--no-gate")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert fake_pulumi.operations() == [("preview", c) for c in WAVE_0] + [
         ("up", c) for c in WAVE_0
     ]
     assert "[use1-a] previewed: 1 changes" in result.stdout
+    # Progress streams per resource (unchanged ones left out), each line naming its cell.
+    assert "[use1-a] update   aws:s3/bucket:Bucket  use1-a-checkpoints" in result.stdout
+    assert "aws:kms/key:Key" not in result.stdout
+    assert "[use1-a] warning: bucket tags changed outside Pulumi" in result.stdout
     assert ": completed" in result.stdout
     [journal] = (synced / ".cellctl" / "rollouts").glob("*.jsonl")
     assert json.loads(journal.read_text().splitlines()[-1])["outcome"] == "completed"
@@ -173,11 +180,14 @@ def test_ctrl_c_finishes_the_cell_in_flight_records_it_and_resume_finishes(synce
         time.sleep(0.05)
     assert marker.exists(), proc.communicate()
     os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)  # impatient: a second Ctrl-C only says who is running
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out + err
     assert (fake_pulumi.started / "up-use1-a.done").exists(), "the cell in flight finished"
     assert [c for op, c in fake_pulumi.operations() if op == "up"] == ["use1-a"]
     assert "stopping after the cells in flight" in err
+    assert "still waiting for use1-a" in err
     [journal] = (synced / ".cellctl" / "rollouts").glob("*.jsonl")
     entries = [json.loads(line) for line in journal.read_text().splitlines()]
     assert entries[-1]["outcome"] == "interrupted"

@@ -9,8 +9,11 @@ import threading
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pulumi.automation import EngineEvent
 
 from review import load_acks
+from review.dangers import POLICY, make_danger
+from rollout.dangers import policy_dangers
 from rollout.plan import CellTarget, RolloutPlan, Wave
 from rollout.record import CellStep, Outcome, RolloutRecord, WaveStep
 from rollout.replay import ReplayExecutor, Script
@@ -124,6 +127,17 @@ def test_mandatory_policy_violation_in_the_preview_stops(tmp_path):
     assert blocker.danger_class == "new-policy-violation"
     assert "bucket-encrypted" in blocker.summary
     assert not [c for op, c in executor.calls if op == "up"]
+
+
+def test_a_preview_failed_by_a_mandatory_violation_is_a_danger_not_a_bare_failure(tmp_path):
+    violation = policy("bucket is not encrypted with a customer key", "bucket-encrypted")
+    script = Script(preview=[violation], preview_error="preview failed: mandatory policy")
+    run = rollout(
+        tmp_path, ReplayExecutor(scripts={"use1-a": script}), plan=example_plan(waves=[0])
+    )
+    assert run.run() == Outcome.HALTED
+    assert run.record.cells["use1-a"].step == CellStep.BLOCKED
+    assert [b.danger_class for b in run.blockers["use1-a"]] == ["new-policy-violation"]
 
 
 def test_preview_only_changes_nothing_and_reports_every_wave(tmp_path):
@@ -249,3 +263,11 @@ def test_any_fleet_rolls_wave_by_wave_and_resumes_without_repeats(
     succeeded_first = set(ups) - {failing}
     assert not succeeded_first & set(again)
     assert sorted(succeeded_first | set(again)) == CELL_IDS
+
+
+def test_a_policy_danger_has_the_id_cellctl_diff_gives_the_same_finding():
+    resource = "urn:pulumi:use1-a::flink-cells::aws:s3/bucket:Bucket::use1-a-checkpoints"
+    event = EngineEvent.from_json(policy("not encrypted", "bucket-encrypted", resource=resource))
+    [danger] = policy_dangers("use1-a", [event.policy_event])
+    # review.fleet_dangers.policy_dangers: make_danger(POLICY, stack, f"{rule}|{urn}", ...)
+    assert danger.id == make_danger(POLICY, "use1-a", f"bucket-encrypted|{resource}", "").id

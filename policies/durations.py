@@ -8,19 +8,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_UNITS: dict[str, float] = {}
-for _seconds, _singular, _plurals in (
-    (86400.0, "d", ("day",)),
-    (3600.0, "h", ("hour",)),
-    (60.0, "min", ("minute",)),
-    (1.0, "s", ("sec", "second")),
-    (0.001, "ms", ("milli", "millisecond")),
-    (0.000001, "µs", ("micro", "microsecond")),
-    (0.000000001, "ns", ("nano", "nanosecond")),
+# Nanoseconds per unit, so that a value converts exactly (one rounding, at the end).
+_UNITS: dict[str, int] = {}
+for _nanos, _singular, _plurals in (
+    (86_400 * 10**9, "d", ("day",)),
+    (3_600 * 10**9, "h", ("hour",)),
+    (60 * 10**9, "min", ("minute",)),
+    (10**9, "s", ("sec", "second")),
+    (10**6, "ms", ("milli", "millisecond")),
+    (10**3, "µs", ("micro", "microsecond")),
+    (1, "ns", ("nano", "nanosecond")),
 ):
-    _UNITS[_singular] = _seconds
+    _UNITS[_singular] = _nanos
     for _label in _plurals:
-        _UNITS[_label] = _UNITS[f"{_label}s"] = _seconds
+        _UNITS[_label] = _UNITS[f"{_label}s"] = _nanos
 
 _GRAMMAR = re.compile(r"(\d+)(.*)", re.DOTALL)
 
@@ -30,10 +31,10 @@ def seconds(duration: Any) -> float | None:
     if isinstance(duration, bool) or duration is None:
         return None
     if isinstance(duration, int):
-        return duration / 1000
+        return duration * 10**6 / 10**9
     match = _GRAMMAR.fullmatch(str(duration).strip())
     if not match:
         return None
     number, label = match.groups()
-    unit = _UNITS.get(label.strip().lower()) if label.strip() else 0.001
-    return int(number) * unit if unit is not None else None
+    unit = _UNITS.get(label.strip().lower()) if label.strip() else 10**6
+    return int(number) * unit / 10**9 if unit is not None else None

@@ -8,6 +8,7 @@ tenant is an error rather than a silent no-op.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,17 @@ class Waivers:
         if problems:
             raise WaiversError(file, problems)
         return cls(tuple(data.waivers))
+
+
+def for_pack(rules: Iterable[Rule], file: Path = WAIVERS_FILE) -> Waivers:
+    """The waivers a policy pack honours; a broken file stops the pack with one line per
+    problem and exit 2, never a traceback in the preview."""
+    try:
+        return Waivers.load(file, rules=rules)
+    except WaiversError as error:
+        lines = [f"{error.file}:{p.location}: {p.code}: {p.message}" for p in error.problems]
+        sys.stderr.write("\n".join(lines) + "\n")
+        raise SystemExit(2) from None
 
 
 def _problem(error: Any) -> WaiverProblem:

@@ -53,7 +53,6 @@ class AutomationExecutor:
     root: Path
     message: str = "cellctl rollout"
     policy_config: Path | None = None
-    check_aws_credentials: bool = True
     _command: auto.PulumiCommand | None = field(default=None, repr=False)
     _launcher_dir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
@@ -100,7 +99,7 @@ class AutomationExecutor:
                 "`pulumi login s3://<state-bucket>`, or `pulumi login --local`) "
                 f"({_reason(error)})"
             ) from None
-        if self.check_aws_credentials and boto3.Session().get_credentials() is None:
+        if boto3.Session().get_credentials() is None:
             raise RolloutError(
                 "no AWS credentials: set AWS_PROFILE (after `aws sso login`) or "
                 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then retry"

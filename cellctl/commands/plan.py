@@ -17,6 +17,7 @@ from cells.loader import load_fleet
 from cells.model import Cell, Fleet
 from cells.placement import load_placement, lock_path
 from cells.problems import FleetError, Problem
+from cells.yaml_source import line_of, read_yaml
 from offline import plan_document, plan_stacks
 from policies.offline import PACKS, blocking, evaluate, load_config
 from policies.waivers import WAIVERS_FILE, Waivers, WaiversError
@@ -101,9 +102,24 @@ def _waivers(fleet: Fleet) -> Waivers:
             tenants=[t.id for t in fleet.tenants],
         )
     except WaiversError as error:
+        lines = _lines(error.file)
         raise FleetError(
-            error.file, [Problem(p.location, p.code, p.message) for p in error.problems]
+            error.file,
+            [
+                Problem(
+                    p.location, p.code, p.message, line_of(lines, p.location) if lines else None
+                )
+                for p in error.problems
+            ],
         ) from None
+
+
+def _lines(file: Path) -> dict[str, int]:
+    """Line of each YAML path in a file, for pointing at a problem; none if unreadable."""
+    try:
+        return read_yaml(file)[1]
+    except FleetError:
+        return {}
 
 
 def _select(cells: list[Cell], wanted: list[str], fleet_file: Path) -> list[str]:

@@ -5,10 +5,10 @@ from pulumi_policy import PolicyPack
 from policies.offline import PACKS
 from policies.packs import to_pulumi_policies
 from policies.security import PACK
-from policies.waivers import Waivers
+from policies.waivers import for_pack
 
 PolicyPack(
     name=PACK.name,
     description=PACK.description,
-    policies=to_pulumi_policies(PACK, Waivers.load(rules=[r for p in PACKS for r in p.rules])),
+    policies=to_pulumi_policies(PACK, for_pack(r for p in PACKS for r in p.rules)),
 )

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from cellctl.commands import plan as plan_command
 from cellctl.main import app
 from policies.offline import PACKS, blocking, evaluate, load_config
-from policies.waivers import Waiver, Waivers, WaiversError
+from policies.waivers import Waiver, Waivers, WaiversError, for_pack
 from tests.policies.mutations import Plan, find
 
 RULES = [rule for pack in PACKS for rule in pack.rules]
@@ -94,9 +94,24 @@ def test_cellctl_plan_refuses_a_broken_waivers_file(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     file = project / "waivers.yaml"
-    file.write_text("waivers: [{rule: SEC-EKS-1, cell: use9-z, reason: because of CHG-1}]")
+    file.write_text(
+        "# waivers\nwaivers:\n  - rule: SEC-EKS-1\n    cell: use9-z\n    reason: because CHG-1\n"
+    )
     monkeypatch.setattr(plan_command, "WAIVERS_FILE", file)
     result = CliRunner().invoke(app, ["plan", "--cell", "use1-a"])
     assert result.exit_code == 2
-    assert "waivers.0.cell" in result.stderr and "unknown-cell" in result.stderr
+    [row] = [line for line in result.stderr.splitlines() if "waivers.0.cell" in line]
+    assert row.split()[:3] == ["4", "waivers.0.cell", "unknown-cell"]
+    assert "cells: " in row
     assert "Traceback" not in result.stderr
+
+
+def test_a_policy_pack_stops_cleanly_on_a_broken_waivers_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "waivers.yaml"
+    file.write_text("waivers: [{rule: NO-SUCH-1, cell: use1-a, reason: because of CHG-1}]")
+    with pytest.raises(SystemExit) as stopped:
+        for_pack(RULES, file)
+    assert stopped.value.code == 2
+    assert "waivers.0.rule: unknown-rule" in capsys.readouterr().err

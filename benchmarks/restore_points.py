@@ -2,13 +2,14 @@
 
 1,000 jobs with 10 savepoints each, spread over the checkpoint buckets of 20 cells (50 jobs per
 cell, as a fleet spreads them), the real savepoints under tests/state/savepoints re-keyed into
-each job's savepoint prefix (every fourth job's newest savepoint lost a file, as replication can
-leave it, so the search falls back to the next one), in moto's S3 on 127.0.0.1 (a separate
-process, so the server does not share the client's interpreter). Prints the seconds to find every
-job's restore point with one worker (the baseline) and with N workers, and the ratio.
+each job's savepoint prefix (every fourth job's newest savepoint, where it has state files, lost
+one, as replication can leave it, so the search falls back to the next one), in moto's S3 on
+127.0.0.1 (a separate process, so the server does not share the client's interpreter). Prints
+the seconds to find every job's restore point with one worker (the baseline) and with N
+workers, and the ratio.
 Target: the parallel run at least 4x faster than sequential, and under 60 s on 2 cores. The client
-CPU seconds printed beside each run show how much of it the client itself burned: moto answers
-from the other core, so on 2 cores the run is CPU-bound, where real S3 is latency-bound.
+CPU seconds printed beside each run show how much of it the client itself burned; the rest is moto
+answering from one Python process, which parallel requests queue at (real S3 is latency-bound).
 Run: `.venv/bin/python benchmarks/restore_points.py [--jobs 1000] [--savepoints 10] [--workers 32]`.
 """
 

@@ -60,11 +60,14 @@ def _verdict_json(verdict: SavepointVerdict, now: datetime) -> dict[str, Any]:
     }
 
 
-def restore_points_json(points: Sequence[JobRestorePoint], now: datetime) -> list[dict[str, Any]]:
+def restore_points_json(
+    points: Sequence[JobRestorePoint], cells: Mapping[tuple[str, str], str], now: datetime
+) -> list[dict[str, Any]]:
     return [
         {
             "tenant": p.tenant,
             "job": p.job,
+            "cell": cells.get((p.tenant, p.job)),
             "bucket": p.bucket,
             "newest": _verdict_json(p.newest, now) if p.newest else None,
             "skipped": [_verdict_json(v, now) for v in p.skipped],

@@ -62,10 +62,12 @@ def restore_points(
     selected = _select(fleet, {**placement.jobs, **state_cells}, path, cell, tenant, job)
     points = _find(fleet, selected, bucket, workers)
     now = datetime.now(UTC)
+    cells = dict(selected)
     if as_json:
-        render_state.info(json.dumps(render_state.restore_points_json(points, now), indent=2))
+        rows = render_state.restore_points_json(points, cells, now)
+        render_state.info(json.dumps(rows, indent=2))
     else:
-        render_state.restore_points_table(points, {k: c for k, c in selected}, now)
+        render_state.restore_points_table(points, cells, now)
 
 
 def _select(

@@ -58,6 +58,7 @@ def test_replica_bucket_is_read_in_the_dr_region(project: Path, s3: Any) -> None
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
     assert row["newest"]["uri"] == f"s3://{BUCKET}-dr/{prefix}savepoint-r"
+    assert row["cell"] == "use1-b" and row["newest"]["complete"] is True
 
 
 def test_missing_bucket_exits_2_with_one_message(project: Path, aws_env: str) -> None:

@@ -4,6 +4,7 @@ is not complete never reaching the next step."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -85,6 +86,10 @@ def test_a_move_end_to_end(project: Path, s3: Any, moving: str) -> None:
     # A savepoint taken while the job kept running is not enough: the lock stays at step 1.
     prefix = job_savepoint_prefix(TENANT, JOB)
     upload_savepoint(s3, _bucket(OLD), f"{prefix}{RUNNING.name}", RUNNING)
+    # Until the copy, the job's restore point is read where its state is: the cell it leaves.
+    listed = _run("state", "restore-points", "--tenant", TENANT, "--job", JOB, "--json")
+    [row] = json.loads(listed.stdout)
+    assert row["cell"] == OLD and row["newest"]["uri"].startswith(f"s3://{_bucket(OLD)}/")
     early = _run("state", "move", "--tenant", TENANT, "--job", JOB)
     assert early.exit_code == 1 and "kept running" in early.output
     assert _lock(project)["tenants"][TENANT]["moves"][JOB]["step"] == "suspended"

@@ -57,6 +57,9 @@ COMMANDS = (
         "app",
         "Roll changes out wave by wave: preview, `pulumi up`, bake, health gates.",
     ),
+    Command(
+        "dr", "cellctl.commands.dr", "app", "Disaster recovery: recovery plans, readiness, drills."
+    ),
 )
 
 

@@ -36,3 +36,17 @@ def transactional_id_prefix(tenant: str, job: str, recovery: str | None = None) 
     transactions died with the region and must not fence or be fenced by the new ones)."""
     base = f"{tenant}.{job}"
     return f"{base}.{recovery}" if recovery else base
+
+
+def dropped_state(lost_cell: str, standby_kafka: bool) -> str:
+    """What a DR restore gives up on purpose, said on each recovered job and in the lock."""
+    resume = (
+        "sources resume from the consumer-group offsets MSK Replicator synced to the standby "
+        "cluster"
+        if standby_kafka
+        else "sources start from the earliest offsets of the new cluster (producers replay)"
+    )
+    return (
+        f"state of the Kafka source operators (offsets of {lost_cell}'s lost cluster, "
+        f"meaningless elsewhere): {resume}"
+    )

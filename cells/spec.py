@@ -108,6 +108,7 @@ class RecoverySpec:
     replica_kms_alias: str
     standby_msk_cluster: str | None  # adopted when the region replicated Kafka; else a new cluster
     transactional_id_suffix: str  # Kafka sink transactional ids never reuse the lost job's
+    broker_transaction_max_timeout_ms: int  # what the standby's configuration was created with
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,9 @@ def recovery_spec(
         replica_kms_alias=names.replica_kms_alias,
         standby_msk_cluster=names.standby_msk_cluster if replicate else None,
         transactional_id_suffix=f"recovered-{lost.lost_at.strftime('%Y%m%dT%H%M%SZ')}",
+        broker_transaction_max_timeout_ms=(
+            fleet.fleet.kafka.broker_transaction_max_timeout_minutes * 60_000
+        ),
     )
     partner = fleet.region(lost.dr_partner)
     return _stamp(fleet, placement, cell, partner, recovery_stack(cell.id), recovery, restore)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from cells.aws_names import checkpoint_prefix
-from cells.disaster import savepoint_interval_seconds, transactional_id_prefix
+from cells.disaster import dropped_state, savepoint_interval_seconds, transactional_id_prefix
 from cells.spec import JobSpec, RecoverySpec, TenantSpec
 from cells.tiers import priority_class
 
@@ -28,6 +28,9 @@ RPO_ANNOTATION = "flink-cells.io/rpo-seconds"
 DR_RPO_ANNOTATION = "flink-cells.io/dr-rpo-seconds"
 RECOVERS_ANNOTATION = "flink-cells.io/recovers"
 DROPPED_STATE_ANNOTATION = "flink-cells.io/dropped-state"
+# A recovery adopting the standby MSK cluster has no broker configuration of its own in the stack:
+# the limit the standby was created with (the fleet's) is stated on each job for DUR-FLINK-6.
+ADOPTED_BROKER_TIMEOUT_ANNOTATION = "flink-cells.io/adopted-broker-transaction-max-timeout-ms"
 ZONE = "topology.kubernetes.io/zone"
 CHECKPOINT_TIMEOUT = "10 min"
 TOLERABLE_FAILED_CHECKPOINTS = 3
@@ -70,20 +73,6 @@ def flink_version_enum(version: str) -> str:
     """1.20.1 -> v1_20, as the operator's CRD names it."""
     major, minor, *_ = version.split(".")
     return f"v{major}_{minor}"
-
-
-def dropped_state(recovery: RecoverySpec) -> str:
-    """What a DR restore gives up on purpose, said on each recovered job."""
-    resume = (
-        "sources resume from the consumer-group offsets MSK Replicator synced to the standby "
-        "cluster"
-        if recovery.standby_msk_cluster
-        else "sources start from the earliest offsets of the new cluster (producers replay)"
-    )
-    return (
-        f"state of the Kafka source operators (offsets of {recovery.lost_cell}'s lost cluster, "
-        f"meaningless elsewhere): {resume}"
-    )
 
 
 def flink_configuration(
@@ -199,7 +188,13 @@ def flink_deployment(
     annotations = {RPO_ANNOTATION: str(job.rpo_seconds), DR_RPO_ANNOTATION: str(job.dr_rpo_seconds)}
     if recovery is not None:
         annotations[RECOVERS_ANNOTATION] = recovery.lost_cell
-        annotations[DROPPED_STATE_ANNOTATION] = dropped_state(recovery)
+        annotations[DROPPED_STATE_ANNOTATION] = dropped_state(
+            recovery.lost_cell, recovery.standby_msk_cluster is not None
+        )
+        if recovery.standby_msk_cluster is not None:
+            annotations[ADOPTED_BROKER_TIMEOUT_ANNOTATION] = str(
+                recovery.broker_transaction_max_timeout_ms
+            )
     if job.entry_class:
         job_section["entryClass"] = job.entry_class
     if job.args:

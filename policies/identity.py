@@ -203,6 +203,22 @@ class Identities:
         return found - self.buckets
 
     @cached_property
+    def recovers(self) -> tuple[str, str] | None:
+        """(fleet, lost cell) of a recovery stack: it adopts that cell's replica and standby."""
+        for resource in self.stack.resources:
+            if resource.tags.get("recovers") and resource.tags.get("fleet"):
+                return str(resource.tags["fleet"]), str(resource.tags["recovers"])
+        return None
+
+    @cached_property
+    def adopted_clusters(self) -> set[str]:
+        """A recovery's adopted standby MSK cluster, when the stack has no cluster of its own."""
+        if self.recovers is None or self.msk_clusters:
+            return set()
+        fleet, cell = self.recovers
+        return {f"{fleet}-{cell}-standby"}
+
+    @cached_property
     def restore_buckets(self) -> set[str]:
         """Buckets a deployment of this stack starts from (`initialSavepointPath`: a job moved
         in from another cell, or a DR recovery): read once, never owned."""
@@ -255,7 +271,11 @@ class Identities:
                     return name in self.issuers
                 return True
             case "kafka":
-                return name in self.msk_clusters or kind == "configuration"
+                return (
+                    name in self.msk_clusters
+                    or name in self.adopted_clusters
+                    or kind == "configuration"
+                )
             case "eks":
                 return name.split("/", 1)[0] in self.eks_clusters
         return True

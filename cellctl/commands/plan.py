@@ -14,9 +14,10 @@ from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project, require_stacks_in_sync
 from cells import files
 from cells.loader import load_fleet
-from cells.model import Cell, Fleet
+from cells.model import Fleet
 from cells.placement import load_placement, lock_path
 from cells.problems import FleetError, Problem
+from cells.stamping import stack_names
 from cells.yaml_source import line_of, read_yaml
 from offline import plan_document, plan_stacks
 from policies.offline import PACKS, blocking, evaluate, load_config
@@ -53,7 +54,8 @@ def plan(
     fleet = load_fleet(path)
     waivers = _waivers(fleet)
     load_placement(fleet, path)  # a stale lock is reported here, before any program runs
-    selected = _select(fleet.cells, cells or [], path)
+    # Every stack: one per cell, and the recovery stack of each cell of a lost region.
+    selected = _select(list(stack_names(fleet)), cells or [], path)
     inputs = (
         path,
         lock_path(path),
@@ -122,8 +124,7 @@ def _lines(file: Path) -> dict[str, int]:
         return {}
 
 
-def _select(cells: list[Cell], wanted: list[str], fleet_file: Path) -> list[str]:
-    known = [c.id for c in cells]
+def _select(known: list[str], wanted: list[str], fleet_file: Path) -> list[str]:
     unknown = [c for c in wanted if c not in known]
     if unknown:
         raise FleetError(

@@ -1,7 +1,15 @@
 """The durability pack: state survives upgrades, deletions, AZ loss and region loss."""
 
 from policies.packs import MANDATORY, Pack
-from policies.rules import cells, checkpoint_store, flink, kafka, kubernetes
+from policies.rules import (
+    cells,
+    checkpoint_store,
+    flink,
+    kafka,
+    kubernetes,
+    recovery_adoption,
+    recovery_restore,
+)
 
 PACK = Pack(
     name="flinkcells-durability",
@@ -35,6 +43,10 @@ PACK = Pack(
         "jobmanager-disruption-budget": MANDATORY,
         # cells
         "stateful-resources-protected": MANDATORY,
+        # recovery stacks (a lost cell rebuilt in its DR partner)
+        "recovery-restores-from-lost-cell-replica": MANDATORY,
+        "recovery-restore-never-claims": MANDATORY,
+        "recovery-adopts-never-manages": MANDATORY,
     },
     rules=[
         *checkpoint_store.RULES,
@@ -42,5 +54,7 @@ PACK = Pack(
         *flink.DURABILITY,
         *kubernetes.DURABILITY,
         *cells.DURABILITY,
+        *recovery_restore.DURABILITY,
+        *recovery_adoption.DURABILITY,
     ],
 )

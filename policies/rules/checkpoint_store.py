@@ -268,6 +268,10 @@ def _destination(stack: Stack, replication: Resource, rule: Mapping[str, Any]) -
 )
 def replicated(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
     for bucket in source_buckets(stack):
+        if bucket.tags.get("recovers"):
+            # A recovery cell's DR partner is the lost region: nowhere to replicate to until it
+            # is back (README: "Disaster recovery"). DUR-RCV-* rules hold recovery stacks.
+            continue
         configs = _replication(stack, bucket)
         rules = [(c, r) for c in configs for r in _rules(c)]
         if not rules:

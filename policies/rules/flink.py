@@ -19,6 +19,7 @@ from policies.rules.kafka import CLUSTER, configuration_of, server_properties
 DEPLOYMENT = "kubernetes:flink.apache.org/v1beta1:FlinkDeployment"
 RPO_ANNOTATION = "flink-cells.io/rpo-seconds"
 DR_RPO_ANNOTATION = "flink-cells.io/dr-rpo-seconds"
+ADOPTED_BROKER_TIMEOUT = "flink-cells.io/adopted-broker-transaction-max-timeout-ms"
 # A recovery deployment says what it leaves behind on purpose (components/flink_deployment.py).
 RECOVERS_ANNOTATION = "flink-cells.io/recovers"
 DROPPED_STATE_ANNOTATION = "flink-cells.io/dropped-state"
@@ -256,6 +257,11 @@ def transaction_timeout(stack: Stack, config: Mapping[str, Any], report: Report)
                 else ""
             )
             limits.append(int(value) if value.isdigit() else BROKER_TRANSACTION_DEFAULT_MS)
+        adopted = annotation(deployment, ADOPTED_BROKER_TIMEOUT)
+        if not clusters and adopted is not None and adopted.isdigit():
+            # A recovery adopting the standby cluster (a lookup, not in the graph) states the
+            # limit that cluster's configuration was created with.
+            limits.append(int(adopted))
         broker_max = min(limits, default=BROKER_TRANSACTION_DEFAULT_MS)
         timeout = str(flink_config(deployment).get(TRANSACTION_KEY, "3600000"))  # Flink's default
         if not timeout.isdigit() or int(timeout) >= broker_max:

@@ -268,7 +268,7 @@ def _s3_problems(ids: Identities, statement: Statement, tenant: str, arn: Any) -
 
 
 def _kafka_problems(ids: Identities, statement: Statement, tenant: str, arn: Any) -> list[str]:
-    if arn.name not in ids.msk_clusters:
+    if arn.name not in ids.msk_clusters | ids.adopted_clusters:
         return [f"reaches {arn.text}, which is not this cell's cluster"]
     if arn.kind == "cluster":
         extra = [a for a in statement.granted(KAFKA_ALL) if a.lower() not in KAFKA_CLUSTER_ACTIONS]

@@ -111,7 +111,7 @@ def test_each_pack_directory_is_a_pulumi_policy_pack() -> None:
 
 def test_packs_pin_their_rules_levels_and_ids() -> None:
     durability, security = PACKS
-    assert durability.name == "flinkcells-durability" and len(durability.rules) == 22
+    assert durability.name == "flinkcells-durability" and len(durability.rules) == 25
     assert security.name == "flinkcells-security" and len(security.rules) == 23
     ids = [r.id for pack in PACKS for r in pack.rules]
     names = [r.name for pack in PACKS for r in pack.rules]

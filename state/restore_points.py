@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from cells.aws_names import checkpoint_prefix
 from state._binary import MetadataError
 from state.s3 import s3_errors
@@ -62,8 +64,15 @@ def list_objects(s3: Any, bucket: str, prefix: str) -> dict[str, ObjectInfo]:
 
 def read_manifest(s3: Any, bucket: str, directory: str) -> SavepointManifest:
     """The parsed `_metadata` of the savepoint at s3://bucket/directory/."""
-    with s3_errors(f"reading s3://{bucket}/{directory}/{METADATA}"):
-        data = s3.get_object(Bucket=bucket, Key=f"{directory}/{METADATA}")["Body"].read()
+    key = f"{directory}/{METADATA}"
+    with s3_errors(f"reading s3://{bucket}/{key}"):
+        try:
+            data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchKey":
+                raise
+            # Listed a moment ago: Flink or a retention rule removed it since.
+            raise MetadataError("deleted while being read") from None
     return parse_metadata(data)
 
 

@@ -187,3 +187,26 @@ def test_absolute_paths_outside_the_savepoint_are_not_relocatable(s3: Any, bucke
     inside = _with_absolute_handle(ROCKSDB_NATIVE, name, f"s3://{bucket}/{directory}/{name}")
     s3.put_object(Bucket=bucket, Key=f"{directory}/_metadata", Body=inside)
     assert find_restore_point(s3, bucket, TENANT, JOB).newest is not None
+
+
+class _DeletesMetadataOnRead:
+    """The newest `_metadata` vanishes between the listing and the read (a retention rule)."""
+
+    def __init__(self, real: Any, key: str) -> None:
+        self.real, self.key = real, key
+
+    def get_object(self, **kwargs: Any) -> Any:
+        if kwargs["Key"] == self.key:
+            self.real.delete_object(Bucket=kwargs["Bucket"], Key=self.key)
+        return self.real.get_object(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_a_savepoint_deleted_while_being_read_is_skipped(s3: Any, bucket: str) -> None:
+    newer = _older_complete_and_newer(s3, bucket, ROCKSDB_NATIVE)
+    racing = _DeletesMetadataOnRead(s3, f"{newer}/_metadata")
+    point = find_restore_point(racing, bucket, TENANT, JOB)
+    assert point.newest is not None and point.newest.uri.endswith("savepoint-a-older")
+    assert point.skipped[0].reason == "_metadata unusable: deleted while being read"

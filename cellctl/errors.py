@@ -16,6 +16,7 @@ from cells.problems import FleetError
 EXIT_FINDINGS = 1  # out-of-date stack files; later, mandatory policy violations
 EXIT_BAD_INPUT = 2  # a fleet, stack or lock file that cannot be used
 EXIT_INTERNAL = 3  # a bug in cellctl; CELLCTL_DEBUG=1 shows the traceback
+EXIT_INTERRUPTED = 130  # Ctrl-C, as the shell reports it
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,6 +48,9 @@ def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except KeyboardInterrupt:
+            render.interrupted()
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except FleetError as error:
             render.fleet_error(error)
             raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -42,6 +42,12 @@ def failure(message: str) -> None:
     err.print(f"error: {message}", markup=False)
 
 
+def interrupted() -> None:
+    err.print(
+        "\ninterrupted (Ctrl-C): stopped; files are written whole or not at all", markup=False
+    )
+
+
 def info(message: str) -> None:
     out.print(message, markup=False)
 

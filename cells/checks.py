@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterator
 from string import Formatter
@@ -13,7 +14,9 @@ from cells.disaster import (
     recovery_stack,
     smallest_dr_rpo_seconds,
 )
+from cells.instance_types import ami_architecture, instance_type
 from cells.model import CellState, Fleet, KafkaContinuity, RegionStatus, Tenant
+from cells.msk import KAFKA_VERSIONS
 from cells.problems import Problem
 
 MIN_AZS = 3
@@ -32,10 +35,12 @@ def check_fleet(fleet: Fleet) -> list[Problem]:
         *_regions(fleet),
         *_disaster(fleet),
         *_sizes(fleet),
+        *_pools(fleet),
         *_cells(fleet),
         *_tenants(fleet),
         *_dr_rpos(fleet),
         *_kafka(fleet),
+        *_kafka_version(fleet),
         *_names(fleet),
         *_artifacts(fleet),
         *_rollout(fleet),
@@ -203,6 +208,7 @@ def _tenants(fleet: Fleet) -> Iterator[Problem]:
         yield from _pins(fleet, tenant, where)
         yield from _topics(fleet, tenant, where)
         yield from _jobs(fleet, tenant, where)
+        yield from _taskmanagers_fit(fleet, tenant, where)
 
 
 def _pins(fleet: Fleet, tenant: Tenant, where: str) -> Iterator[Problem]:
@@ -421,3 +427,86 @@ def _rollout(fleet: Fleet) -> Iterator[Problem]:
                 f"{bad} in '{arg}'; placeholders: "
                 + ", ".join(f"{{{f}}}" for f in JOB_CHECK_FIELDS),
             )
+
+
+def _pools(fleet: Fleet) -> Iterator[Problem]:
+    """Each node pool's instance type is one cellctl can size, and its AMI runs on it."""
+    for name, size in fleet.sizes.items():
+        for pool_name in ("jobmanager", "taskmanager"):
+            pool = getattr(size, pool_name)
+            where = f"sizes.{name}.{pool_name}"
+            offered = instance_type(pool.instance_type)
+            if offered is None:
+                yield Problem(
+                    f"{where}.instance_type",
+                    "unknown-instance-type",
+                    f"cellctl cannot size '{pool.instance_type}' (it checks that jobs fit the "
+                    "pool); use an m, c or r family type such as r7i.2xlarge or r7g.2xlarge",
+                )
+                continue
+            if pool.ami_type is not None and ami_architecture(pool.ami_type) != (
+                offered.architecture
+            ):
+                yield Problem(
+                    f"{where}.ami_type",
+                    "ami-architecture",
+                    f"AMI type {pool.ami_type} runs on {ami_architecture(pool.ami_type)} but "
+                    f"{pool.instance_type} is {offered.architecture}: use {offered.ami_type}, "
+                    "or drop ami_type to have it chosen from the instance type",
+                )
+
+
+def _taskmanagers_fit(fleet: Fleet, tenant: Tenant, where: str) -> Iterator[Problem]:
+    """A job's TaskManagers (parallelism / slots of them, each at its declared resources) fit
+    the TaskManager pool at its maximum size in every cell the job can be placed in."""
+    pinned = [fleet.cell(c) for c in tenant.pinned_cells or []]
+    cells = [c for c in pinned if c is not None] or [
+        c for c in fleet.cells_in(tenant.home_region) if c.state == CellState.ACTIVE
+    ]
+    pools = {c.size: fleet.sizes[c.size].taskmanager for c in cells if c.size in fleet.sizes}
+    for ji, job in enumerate(tenant.jobs):
+        tm = job.taskmanager
+        count = math.ceil(job.parallelism / tm.slots)
+        for size_name, pool in sorted(pools.items()):
+            node = instance_type(pool.instance_type)
+            if node is None:
+                continue
+            cpu, memory = count * tm.cpu, count * tm.memory_mb
+            pool_cpu, pool_memory = pool.max_size * node.vcpus, pool.max_size * node.memory_mib
+            at = f"{where}.jobs.{ji}"
+            if tm.cpu > node.vcpus or tm.memory_mb > node.memory_mib:
+                yield Problem(
+                    f"{at}.taskmanager",
+                    "taskmanager-exceeds-node",
+                    f"a TaskManager of {tm.cpu:g} CPU and {tm.memory_mb} MiB does not fit one "
+                    f"{pool.instance_type} node ({node.vcpus} vCPU, {node.memory_mib} MiB) of "
+                    f"size '{size_name}': use smaller TaskManagers or a larger instance type",
+                )
+            elif cpu > pool_cpu or memory > pool_memory:
+                yield Problem(
+                    f"{at}.parallelism",
+                    "job-exceeds-taskmanager-pool",
+                    f"parallelism {job.parallelism} at {tm.slots} slots needs {count} "
+                    f"TaskManagers: {cpu:g} CPU and {memory} MiB, more than the TaskManager "
+                    f"pool of size '{size_name}' holds at max_count {pool.max_size} "
+                    f"({pool_cpu} vCPU, {pool_memory} MiB): lower parallelism, raise slots, "
+                    "or raise the pool's max_count or instance type",
+                )
+            else:
+                continue
+            break
+
+
+def _kafka_version(fleet: Fleet) -> Iterator[Problem]:
+    version = fleet.fleet.kafka.version
+    if version in KAFKA_VERSIONS:
+        return
+    hint = ""
+    if f"{version}.kraft" in KAFKA_VERSIONS and version.startswith("4."):
+        hint = f" (Kafka 4 runs in KRaft mode only: {version}.kraft)"
+    yield Problem(
+        "fleet.kafka.version",
+        "kafka-version",
+        f"'{version}' is not a Kafka version MSK accepts for a new cluster with managed "
+        f"topics{hint}; accepted: {', '.join(KAFKA_VERSIONS)}",
+    )

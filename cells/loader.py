@@ -28,7 +28,6 @@ PATTERN_HINTS = {
     r"^(1\.20|2\.[0-2])\.\d+$": "a Flink version the operator runs: 1.20.x or 2.0.x-2.2.x",
     r"^(local|s3|https)://\S+\.jar$": "a jar URI such as local:///opt/flink/usrlib/job.jar",
     r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)*$": "a Java class name such as com.acme.Main",
-    r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$": "an MSK Kafka version of 3.6 or later, such as 3.9.x",
     r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$": "an S3 bucket name such as acme-flink-artifacts",
     r"^(0|\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$": "a duration such as 90s, 30m, 1h or 1h30m",
 }

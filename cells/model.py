@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from ipaddress import IPv4Network
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -27,7 +27,19 @@ Image = Annotated[str, StringConstraints(pattern=r"^[\w.\-/:@]+$", max_length=25
 KubernetesVersion = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
 InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 BrokerType = Annotated[str, StringConstraints(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")]
-KafkaVersion = Annotated[str, StringConstraints(pattern=r"^(3\.[6-9]|4\.\d+)\.(x|\d+)$")]
+KafkaVersion = Annotated[str, StringConstraints(max_length=32)]  # checked against MSK's list
+# EKS managed node group AMI types for Linux nodes.
+AmiType = Literal[
+    "AL2023_x86_64_STANDARD",
+    "AL2023_ARM_64_STANDARD",
+    "AL2023_x86_64_NVIDIA",
+    "AL2023_ARM_64_NVIDIA",
+    "AL2023_x86_64_NEURON",
+    "BOTTLEROCKET_x86_64",
+    "BOTTLEROCKET_ARM_64",
+    "BOTTLEROCKET_x86_64_NVIDIA",
+    "BOTTLEROCKET_ARM_64_NVIDIA",
+]
 BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
 # A time span such as 90s, 30m, 1h or 1h30m (cells.durations reads it).
 Duration = Annotated[
@@ -76,6 +88,8 @@ class NodePool(Strict):
     count: int = Field(strict=True, ge=1, le=1000)
     max_count: int | None = Field(strict=True, default=None, ge=1, le=1000)
     disk_gib: int = Field(strict=True, default=100, ge=20, le=16384)
+    # Default: the Amazon Linux 2023 AMI of the instance type's architecture.
+    ami_type: AmiType | None = None
 
     @property
     def max_size(self) -> int:

@@ -26,6 +26,7 @@ class NodePoolSpec:
     count: int
     max_count: int
     disk_gib: int
+    ami_type: str = "AL2023_x86_64_STANDARD"
 
 
 @dataclass(frozen=True)

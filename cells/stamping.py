@@ -11,6 +11,7 @@ import yaml
 from cells import files
 from cells.aws_names import cell_names, tenant_names
 from cells.disaster import recovery_stack
+from cells.instance_types import AMI_TYPES, instance_type
 from cells.model import Cell, Fleet, Job, KafkaContinuity, NodePool, Region, RegionStatus, Tenant
 from cells.placement import Placement
 from cells.placement.moves import HostedJob, hosted_jobs, tenants_hosted
@@ -289,7 +290,11 @@ def _job(
 
 
 def _pool(role: str, pool: NodePool) -> NodePoolSpec:
-    return NodePoolSpec(role, pool.instance_type, pool.count, pool.max_size, pool.disk_gib)
+    offered = instance_type(pool.instance_type)
+    ami_type = pool.ami_type or (offered.ami_type if offered else AMI_TYPES["x86_64"])
+    return NodePoolSpec(
+        role, pool.instance_type, pool.count, pool.max_size, pool.disk_gib, ami_type
+    )
 
 
 def stack_file_name(cell_id: str) -> str:

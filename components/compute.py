@@ -160,6 +160,8 @@ class Compute(pulumi.ComponentResource):
             node_role_arn=self.node_role.arn,
             subnet_ids=[s.id for s in args.subnets],
             instance_types=[pool.instance_type],
+            # The AMI must run on the instance's architecture (Graviton types need ARM).
+            ami_type=pool.ami_type,
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 desired_size=pool.count, min_size=pool.count, max_size=pool.max_count
             ),

@@ -25,7 +25,10 @@ from components.flink_deployment import (
 
 OPERATOR_CHART = "flink-kubernetes-operator"
 OPERATOR_VERSION = "1.15.0"
-OPERATOR_REPO = f"https://downloads.apache.org/flink/flink-kubernetes-operator-{OPERATOR_VERSION}/"
+# The Apache archive keeps every release; downloads.apache.org drops all but the newest.
+OPERATOR_REPO = (
+    f"https://archive.apache.org/dist/flink/flink-kubernetes-operator-{OPERATOR_VERSION}/"
+)
 OPERATOR_NAMESPACE = "flink-operator"
 JOB_REST_PORT = 8081
 MSK_IAM_PORT = 9098

@@ -9,10 +9,13 @@ import importlib
 import json
 import logging
 import runpy
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +43,11 @@ class StackPlan:
         }
 
 
-def plan_stack(project_dir: Path, stack: str) -> StackPlan:
-    """Plan one stack: its Pulumi.<stack>.yaml config, the project's __main__.py, mocked engine."""
-    config = read_stack_config(project_dir / "stacks" / stack_file_name(stack))
+def plan_stack(project_dir: Path, stack: str, config: dict[str, str] | None = None) -> StackPlan:
+    """Plan one stack: its Pulumi.<stack>.yaml config (or `config`, for what-if plans of a fleet
+    file the stack files do not name), the project's __main__.py, mocked engine."""
+    if config is None:
+        config = read_stack_config(project_dir / "stacks" / stack_file_name(stack))
     program = project_dir / "__main__.py"
     first_run = freeze_program_imports(program)
     plan = record_program(stack, config, lambda: runpy.run_path(str(program), run_name="__main__"))
@@ -132,38 +137,137 @@ def _configure_mock_engine(monitor: RecordingMonitor, stack: str) -> None:
     )
 
 
-def _plan_in_worker(project_dir: str, stack: str) -> dict[str, Any] | str:
+def _plan_in_worker(
+    project_dir: str, stack: str, config: dict[str, str] | None
+) -> dict[str, Any] | str:
     try:
-        return plan_stack(Path(project_dir), stack).to_json()
+        return plan_stack(Path(project_dir), stack, config).to_json()
     except PlanError as error:
         return str(error)
 
 
-def plan_stacks(project_dir: Path, stacks: list[str], jobs: int) -> Iterator[dict[str, Any]]:
-    """Plan stacks on `jobs` processes, this one included; yields each plan as it completes."""
+def plan_stacks(
+    project_dir: Path,
+    stacks: list[str],
+    jobs: int,
+    configs: Mapping[str, dict[str, str]] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Plan stacks on `jobs` processes, this one included; yields each plan as it completes.
+    `configs` replaces the stack files' config per stack (what-if plans)."""
+    configs = dict(configs or {})
     if jobs <= 1:
         for stack in stacks:
-            yield plan_stack(project_dir, stack).to_json()
+            with _ctrl_c_remembered():
+                planned = plan_stack(project_dir, stack, configs.get(stack))
+            yield planned.to_json()
         return
-    # Each stack needs a fresh Pulumi runtime: spawned workers share no runtime state. This process
-    # plans too, taking stacks from the back of the queue that the workers take from the front.
-    with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=get_context("spawn")) as pool:
-        queued = [(pool.submit(_plan_in_worker, str(project_dir), s), s) for s in stacks]
-        delivered: set[Future[dict[str, Any] | str]] = set()
-        for future, stack in reversed(queued):
-            if future.cancel():
-                yield plan_stack(project_dir, stack).to_json()
-            for done in [f for f, _ in queued if f.done() and not f.cancelled()]:
-                if done not in delivered:
-                    delivered.add(done)
-                    yield _worker_result(done)
-        remaining = [f for f, _ in queued if not f.cancelled() and f not in delivered]
-        for future in as_completed(remaining):
-            yield _worker_result(future)
+    # Each stack needs a fresh Pulumi runtime: spawned workers share no runtime state. Workers
+    # are handed stacks from the front of the list, one at a time over a pipe; this process
+    # plans from the back. Pipes only: no shared locks or semaphores to leak on a Ctrl-C.
+    context = get_context("spawn")
+    pending = list(range(len(stacks)))
+    workers: dict[Connection, Any] = {}
+    busy: set[Connection] = set()
+
+    def hand_out(connection: Connection) -> None:
+        if pending:
+            connection.send(pending.pop(0))
+            busy.add(connection)
+        else:
+            connection.send(None)
+            busy.discard(connection)
+
+    try:
+        with _workers_ignoring_ctrl_c():
+            for _ in range(min(jobs - 1, len(stacks))):
+                ours, theirs = context.Pipe()
+                process = context.Process(
+                    target=_worker_loop,
+                    args=(str(project_dir), stacks, configs, theirs),
+                    daemon=True,
+                )
+                process.start()
+                theirs.close()
+                workers[ours] = process
+        for connection in workers:
+            hand_out(connection)
+        while pending or busy:
+            if pending:
+                index = pending.pop()
+                with _ctrl_c_remembered():
+                    planned = plan_stack(project_dir, stacks[index], configs.get(stacks[index]))
+                yield planned.to_json()
+            ready = wait(list(busy), timeout=0 if pending else None)
+            for connection in ready:
+                try:
+                    result = connection.recv()
+                except EOFError:
+                    raise PlanError(
+                        "a planning worker process ended without a result; rerun with -j 1"
+                    ) from None
+                hand_out(connection)
+                yield _worker_result(result)
+    finally:
+        # Done, a failed stack, Ctrl-C or a consumer that stopped: no worker outlives the call.
+        for process in workers.values():
+            if process.is_alive():
+                process.terminate()
+        for connection, process in workers.items():
+            process.join()
+            connection.close()
 
 
-def _worker_result(future: Future[dict[str, Any] | str]) -> dict[str, Any]:
-    result = future.result()
+def _worker_loop(
+    project_dir: str,
+    stacks: list[str],
+    configs: dict[str, dict[str, str]],
+    connection: Connection,
+) -> None:
+    while (index := connection.recv()) is not None:
+        stack = stacks[index]
+        connection.send(_plan_in_worker(project_dir, stack, configs.get(stack)))
+
+
+@contextmanager
+def _workers_ignoring_ctrl_c() -> Iterator[None]:
+    """Processes started in here inherit an ignored SIGINT (a disposition survives exec; a
+    signal mask does not, as spawn resets it), so a Ctrl-C, which a terminal sends to every
+    process of the group, prints no traceback from any of them while they import the SDK;
+    this process alone reports it and stops them. The window is the few milliseconds the
+    starts take."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _ctrl_c_remembered() -> Iterator[None]:
+    """A Ctrl-C while a program runs is raised again when it returns: the SDK's runtime can
+    swallow a KeyboardInterrupt raised inside its event loop and carry on planning."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[bool] = []
+
+    def remember(signum: int, frame: object) -> None:
+        pressed.append(True)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, remember)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
+
+
+def _worker_result(result: dict[str, Any] | str) -> dict[str, Any]:
     if isinstance(result, str):
         raise PlanError(result)
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from cells.loader import load_fleet
 from cells.model import Fleet
 from cells.placement import load_placement, lock_path
 from cells.problems import FleetError, Problem
-from cells.stamping import stack_names
+from cells.stamping import stack_config, stack_names
 from cells.yaml_source import line_of, read_yaml
 from offline import plan_document, plan_stacks
 from policies.offline import PACKS, blocking, evaluate, load_config
@@ -65,9 +66,17 @@ def plan(
     )
     if out is not None:
         files.check_target(out, inputs=inputs)  # before minutes of planning, not after
-    require_stacks_in_sync(project, fleet, path)
+    # A fleet file outside the project is a what-if: its stacks are planned from config made
+    # here, and no stack file is read or written (they name the committed fleet file).
+    what_if = Path(project.relative(path)).is_absolute()
+    configs = {c: stack_config(fleet, c, str(path.resolve())) for c in selected} if what_if else {}
+    if what_if:
+        render.note(f"what-if plan of {path}: committed stack files are neither read nor written")
+    else:
+        require_stacks_in_sync(project, fleet, path)
     workers = min(jobs or os.cpu_count() or 1, len(selected))
     plans = []
+    lines = not render.err.is_terminal  # CI logs get one line per cell instead of a bar
     with Progress(
         TextColumn("planning"),
         BarColumn(),
@@ -75,11 +84,19 @@ def plan(
         TimeElapsedColumn(),
         console=render.err,
         transient=True,
+        disable=lines,
     ) as progress:
         task = progress.add_task("plan", total=len(selected))
-        for stack_plan in plan_stacks(project.root, selected, workers):
-            plans.append(stack_plan)
-            progress.advance(task)
+        # closing(): an exception in this loop (a Ctrl-C) stops the workers before it leaves.
+        with closing(plan_stacks(project.root, selected, workers, configs)) as planned:
+            for stack_plan in planned:
+                plans.append(stack_plan)
+                progress.advance(task)
+                if lines:
+                    render.note(
+                        f"planned {stack_plan['stack']}: {len(stack_plan['resources'])} "
+                        f"resources [{len(plans)}/{len(selected)}]"
+                    )
     render.plan_summary(plans)
     total = sum(len(p["resources"]) for p in plans)
     render.info(f"planned {total} resources in {len(plans)} cells of fleet '{fleet.name}'")
@@ -96,6 +113,8 @@ def plan(
 
 def _waivers(fleet: Fleet) -> Waivers:
     """The waivers file, checked against the packs' rules and the fleet's cells and tenants."""
+    if files.exists(WAIVERS_FILE):
+        read_yaml(WAIVERS_FILE)  # unreadable, not UTF-8, too deep, an alias bomb: one report
     try:
         return Waivers.load(
             WAIVERS_FILE,

@@ -120,7 +120,8 @@ def test_state_backend_and_parallelism_beyond_max_cannot_restore(git_project):
     def change(data):
         job = next(j for j in git_project.tenant(data, FRAUD)["jobs"] if j["id"] == "velocity")
         job["state_size"] = "large" if job.get("state_size") != "large" else "small"
-        job["parallelism"] = 200
+        job["parallelism"] = 136  # its max parallelism, from 24 at first start, is 128
+        job["taskmanager"] = {"cpu": 1, "memory_mb": 2048, "slots": 8}
 
     git_project.edit_fleet(change)
     review = git_project.review("use1-a")

@@ -46,12 +46,14 @@ def read_yaml(file: Path) -> tuple[Any, dict[str, int]]:
 def read_yaml_document(file: Path) -> YamlDocument:
     text = read_text(file)
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _BoundedLoader(text)
     except yaml.YAMLError as exc:
         raise FleetError(file, [Problem("", "yaml-syntax", f"unreadable YAML: {exc}")]) from None
     try:
         try:
             node = loader.get_single_node()
+        except _TooDeep as deep:
+            raise _too_deep(file, deep.line) from None
         except RecursionError:
             raise _too_deep(file, None) from None
         if node is None:
@@ -93,6 +95,30 @@ def _too_deep(file: Path, line: int | None) -> FleetError:
             )
         ],
     )
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int | None) -> None:
+        self.line = line
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """Stops composing past MAX_DEPTH levels: a deeply nested document is refused at once,
+    at its line, instead of after thousands of recursive calls."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:
+                mark = self.peek_event().start_mark
+                raise _TooDeep(mark.line + 1 if mark is not None else None)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 class _Walk:

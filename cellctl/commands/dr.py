@@ -13,6 +13,7 @@ import typer
 from cellctl import render_dr
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project
+from cells import files
 from cells.loader import load_fleet
 from cells.placement import load_placement
 from cells.problems import FleetError, Problem
@@ -62,7 +63,7 @@ def plan(
     targets = [t for region in lost for t in recovery_targets(fleet, placement, region)]
     lock = decide_recovery(fleet, discover(_s3, targets, workers=workers), datetime.now(UTC))
     target = project.root / RECOVERY_LOCK_FILE
-    target.write_text(render_recovery_lock(lock), encoding="utf-8")
+    files.write_text(target, render_recovery_lock(lock))  # whole or not at all
     missed = misses(lock)
     render_dr.recovery_plan(lock, missed)
     render_dr.info(f"\nwrote {project.relative(target)}: review it in the recovery pull request")

@@ -15,6 +15,7 @@ import typer
 from cellctl import render_state
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project
+from cells import files
 from cells.aws_names import cell_names
 from cells.loader import load_fleet
 from cells.model import Fleet
@@ -159,7 +160,7 @@ def move(
         render_state.failure(f"{tenant}/{job}: {blocked}")
         raise typer.Exit(EXIT_FINDINGS) from None
     if advanced != placement:
-        lock_file.write_text(render_lock(fleet, advanced), encoding="utf-8")
+        files.write_text(lock_file, render_lock(fleet, advanced))  # whole or not at all
     now = advanced.moves[key]
     render_state.info(f"{tenant}/{job} {now.from_cell} -> {now.to_cell}: {what}")
     render_state.info(f"step: {now.step}; next: {next_step(tenant, job, now)}")

@@ -27,6 +27,7 @@ CELLCTL = str(Path(sys.executable).with_name("cellctl"))
 class Run:
     seconds: float
     peak_mb: float
+    cpu_seconds: float  # user + system: what the command itself used, whatever else runs
 
 
 def generated_project(
@@ -59,7 +60,8 @@ def run(args: list[str], cwd: Path, *, check: bool = True) -> Run:
         "t = time.perf_counter();"
         "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode;"
         "t = time.perf_counter() - t;"
-        "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print(t, u.ru_maxrss, u.ru_utime + u.ru_stime, code)"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe, *args],
@@ -68,10 +70,10 @@ def run(args: list[str], cwd: Path, *, check: bool = True) -> Run:
         text=True,
         env={**os.environ, "COLUMNS": "200"},
     )
-    seconds, peak_kb, code = done.stdout.split()
+    seconds, peak_kb, cpu, code = done.stdout.split()
     if check and code != "0":
         raise SystemExit(f"{' '.join(args)} in {cwd} exited {code}:\n{done.stderr}")
-    return Run(float(seconds), int(peak_kb) / 1024)
+    return Run(float(seconds), int(peak_kb) / 1024, float(cpu))
 
 
 def repeated(args: list[str], cwd: Path, times: int) -> list[Run]:
@@ -81,10 +83,11 @@ def repeated(args: list[str], cwd: Path, times: int) -> list[Run]:
 def summary(runs: list[Run]) -> str:
     """min/median seconds of several runs: the machine is shared, so single runs are noise."""
     seconds = [r.seconds for r in runs]
+    cpu = [r.cpu_seconds for r in runs]
     peak = max(r.peak_mb for r in runs)
     return (
         f"min {min(seconds):7.3f} s  median {statistics.median(seconds):7.3f} s"
-        f"  ({len(runs)} runs)  peak {peak:7.1f} MB"
+        f"  (cpu min {min(cpu):7.3f} s)  ({len(runs)} runs)  peak {peak:7.1f} MB"
     )
 
 

@@ -76,9 +76,10 @@ def main() -> None:
     show("example fleet, us-east-1", example)
     with tempfile.TemporaryDirectory() as tmp:
         fleet_file, cells = generated_project(Path(tmp))
+        # Nothing lost in flight here, so that all 64 recovery stacks are planned.
         settings = DrillSettings(
-            region="us-east-1", seed=1, profile=profile, savepoints_per_job=2,
-            plan_workers=args.jobs,
+            region="us-east-1", seed=1, savepoints_per_job=2, plan_workers=args.jobs,
+            profile=ReplicationProfile(slow_fraction=0.0, failed_fraction=0.0),
         )  # fmt: skip
         generated = run_drill(ROOT, fleet_file, settings, FIXTURES)
         show("generated, 64 cells / 1,000 jobs", generated)

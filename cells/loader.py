@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from cells.checks import check_fleet
+from cells.collector import paused
 from cells.files import read_text
 from cells.model import Fleet
 from cells.problems import FleetError, Problem
@@ -41,7 +42,8 @@ def load_fleet(file: Path | str) -> Fleet:
     except OSError:
         read_text(path)  # says why: missing, a folder, no permission, a link loop
         raise
-    return _load(path.resolve(), stat.st_mtime_ns, stat.st_size, str(path))
+    with paused():
+        return _load(path.resolve(), stat.st_mtime_ns, stat.st_size, str(path))
 
 
 @lru_cache(maxsize=8)

@@ -54,22 +54,24 @@ def lock_path(fleet_file: Path) -> Path:
 
 
 def render_lock(fleet: Fleet, placement: Placement) -> str:
+    # Jobs grouped by tenant in one sorted pass, not a scan of every job for every tenant.
+    jobs: dict[str, dict[str, str]] = {}
+    for (owner, job), cell in sorted(placement.jobs.items()):
+        jobs.setdefault(owner, {})[job] = cell
     tenants = {
-        tenant: {
-            "cells": list(shard),
-            "jobs": {
-                job: cell
-                for (owner, job), cell in sorted(placement.jobs.items())
-                if owner == tenant
-            },
-        }
+        tenant: {"cells": list(shard), "jobs": jobs.get(tenant, {})}
         for tenant, shard in sorted(placement.shards.items())
     }
     for (tenant, job), move in sorted(placement.moves.items()):
         if tenant in tenants:
             tenants[tenant].setdefault("moves", {})[job] = _move_entry(move)
     body = {"version": LOCK_VERSION, "fleet": fleet.name, "tenants": tenants}
-    return HEADER + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=100)
+    text = yaml.dump(body, Dumper=_DUMPER, sort_keys=False, default_flow_style=None, width=100)
+    return HEADER + text
+
+
+# libyaml's emitter where PyYAML has it: the same bytes as the pure-Python one, twice as fast.
+_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def read_lock(file: Path) -> Placement:

@@ -1,0 +1,172 @@
+"""`cellctl plan` at fleet scale, and one stack against the honest SDK floor.
+
+- per cell at 8 and at 256 cells, whole commands on generated fleets with the same tenants per
+  cell (target: 256 within 1.1 x 8: nothing a stack does may grow with the fleet)
+- a 64-cell fleet on 1 and on 2 processes, whole commands (target: 2 at least 1.7 x faster)
+- per stack of 5, 20 and 80 tenants: our program against the SDK floor, measured in this process
+  with the same garbage-collector settings on both sides. The floor is the stock mock runtime
+  (`set_mocks`, a mock that echoes inputs) registering the same typed pulumi-aws and
+  pulumi-kubernetes resources with the same inputs, flat, without our components, Outputs between
+  resources, recorder or fleet reading (target: at most 1.3 x, not growing with the stack)
+Every figure is the min and median of several runs: the machine may be shared.
+Run: `.venv/bin/python benchmarks/plan_scale.py [--quick]` (--quick: no 256-cell fleet).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from commands import CELLCTL, generated_project, repeated, run
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, settings
+from pulumi.runtime.mocks import set_mocks
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from offline.planner import collector_paused, freeze_program_imports, plan_stack
+
+REGIONS = 8
+
+
+def planned_project(folder: Path, cells_per_region: int, tenants_per_cell: int) -> Path:
+    """REGIONS regions of `cells_per_region` cells, `tenants_per_cell` tenants in each (k = 2)."""
+    tenants = tenants_per_cell * cells_per_region // 2
+    project = generated_project(folder, REGIONS, cells_per_region, tenants, 2, 1000)
+    run([CELLCTL, "shard"], project)
+    run([CELLCTL, "stacks", "sync"], project)
+    return project
+
+
+def per_cell(label: str, project: Path, cells: int, times: int) -> float:
+    runs = repeated([CELLCTL, "plan", "-j", "2"], project, times)
+    seconds = [r.seconds / cells for r in runs]
+    cpu = min(r.cpu_seconds for r in runs) / cells
+    print(
+        f"  {label}: per cell min {min(seconds):.3f} s median {statistics.median(seconds):.3f} s"
+        f" (cpu {cpu:.3f} s; {times} runs, peak {max(r.peak_mb for r in runs):.0f} MB)"
+    )
+    return min(seconds)
+
+
+class _EchoMocks(Mocks):
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+        return f"{args.name}-id", args.inputs
+
+    def call(self, args: MockCallArgs) -> dict:  # type: ignore[override]
+        return {}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _resource_class(type_token: str) -> Any:
+    """The SDK class behind a type token: aws:s3/bucket:Bucket -> pulumi_aws.s3.Bucket."""
+    if type_token == "pulumi:providers:aws":
+        return importlib.import_module("pulumi_aws").Provider
+    if type_token == "pulumi:providers:kubernetes":
+        return importlib.import_module("pulumi_kubernetes").Provider
+    package, module, name = type_token.split(":")
+    if package == "aws":
+        return getattr(importlib.import_module(f"pulumi_aws.{module.split('/')[0]}"), name)
+    group, version = module.split("/")
+    if "." in group and group not in ("networking.k8s.io", "scheduling.k8s.io", "helm.sh"):
+        return None  # a custom resource (FlinkDeployment): apiextensions.CustomResource
+    group = group.split(".")[0]
+    return getattr(importlib.import_module(f"pulumi_kubernetes.{group}.{version}"), name)
+
+
+def floor_program(resources: list[dict[str, Any]]) -> None:
+    """The same typed resources with the same inputs, registered flat by the stock runtime."""
+    import pulumi_kubernetes as k8s
+
+    for resource in resources:
+        if not resource["custom"]:
+            continue
+        inputs = resource["inputs"]
+        cls = _resource_class(resource["type"])
+        if cls is None:
+            k8s.apiextensions.CustomResource(
+                resource["name"],
+                api_version=inputs["apiVersion"],
+                kind=inputs["kind"],
+                metadata=inputs.get("metadata"),
+                spec=inputs.get("spec"),
+            )
+            continue
+        accepted = set(inspect.signature(cls._internal_init).parameters)
+        kwargs = {_snake(k): v for k, v in inputs.items() if _snake(k) in accepted}
+        cls(resource["name"], **kwargs)
+
+
+def floor_seconds(resources: list[dict[str, Any]]) -> float:
+    settings.reset_options(project="bench", stack="floor", preview=True)
+    set_mocks(_EchoMocks(), project="bench", stack="floor", preview=True)
+    settings.ROOT.set(None)  # run_in_stack makes the root stack, as the language host does
+    start = time.process_time()
+    with collector_paused():
+        _sync_await(run_in_stack(lambda: floor_program(resources)))
+    return time.process_time() - start
+
+
+def stack_against_floor(folder: Path, tenants: int, times: int) -> None:
+    project = generated_project(folder / f"stack-{tenants}", 1, 3, tenants, 3, 10_000)
+    run([CELLCTL, "shard"], project)
+    run([CELLCTL, "stacks", "sync"], project)
+    stack = "r0-c0000"
+    freeze_program_imports(project / "__main__.py")
+    resources = plan_stack(project, stack).to_json()["resources"]  # warms both sides
+    floor_seconds(resources)
+    ours, floor = [], []
+    for _ in range(times):
+        start = time.process_time()
+        plan_stack(project, stack)
+        ours.append(time.process_time() - start)
+        floor.append(floor_seconds(resources))
+    ratios = [o / f for o, f in zip(ours, floor, strict=True)]
+    print(
+        f"  {tenants:>3} tenants, {len(resources):>5} resources: ours min {min(ours):6.2f} cpu s,"
+        f" floor min {min(floor):6.2f} cpu s; ratio min {min(ratios):.2f}"
+        f" median {statistics.median(ratios):.2f} ({times} runs)"
+    )
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        print("per stack against the SDK floor (same process, same GC settings):")
+        for tenants in (5, 20, 80):
+            stack_against_floor(folder, tenants, 3)
+        print("cellctl plan -j 2, 4 tenants per cell:")
+        small = per_cell("8 cells", planned_project(folder / "p8", 1, 4), 8, 3)
+        if not quick:
+            large = per_cell("256 cells", planned_project(folder / "p256", 32, 4), 256, 1)
+            print(f"  per cell at 256 / per cell at 8: {large / small:.2f} (target <= 1.10)")
+        project = planned_project(folder / "p64", 8, 4)
+        times = 2 if quick else 3
+        print("cellctl plan on 64 cells:")
+        one = repeated([CELLCTL, "plan", "-j", "1"], project, times)
+        two = repeated([CELLCTL, "plan", "-j", "2"], project, times)
+        for label, runs in (("1 process ", one), ("2 processes", two)):
+            seconds = [r.seconds for r in runs]
+            print(
+                f"  {label}: min {min(seconds):6.2f} s median {statistics.median(seconds):6.2f} s"
+                f" (cpu {min(r.cpu_seconds for r in runs):6.2f} s; {times} runs)"
+            )
+        best = min(r.seconds for r in one) / min(r.seconds for r in two)
+        median = statistics.median(r.seconds for r in one) / statistics.median(
+            r.seconds for r in two
+        )
+        print(f"  speed-up on 2 processes: {best:.2f} x (min), {median:.2f} x (median)")
+
+
+if __name__ == "__main__":
+    main()

@@ -42,6 +42,13 @@ COMMANDS = (
         "Run each cell's Pulumi program under the SDK's mock runtime, record every resource, "
         "and check the durability and security policy packs against it.",
     ),
+    Command(
+        "diff",
+        "cellctl.commands.diff",
+        "diff",
+        "Plan the base revision and the working tree offline, compare every cell stack by URN, "
+        "and list each danger (state that would be lost).",
+    ),
     Command("stacks", "cellctl.commands.stacks", "app", "Stack files: stacks/Pulumi.<cell>.yaml."),
     Command("state", "cellctl.commands.state", "app", "Job state: restore points and job moves."),
     Command(

@@ -35,9 +35,13 @@ class RecordedResource:
     dependencies: tuple[str, ...]
     property_dependencies: dict[str, list[str]]
     inputs: dict[str, Any]
+    aliases: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
+        # Only resources that were moved carry aliases; other plans keep their bytes.
+        extra = {"aliases": list(self.aliases)} if self.aliases else {}
         return {
+            **extra,
             "urn": self.urn,
             "type": self.type,
             "name": self.name,
@@ -123,9 +127,31 @@ class RecordingMonitor(MockMonitor):
                     if deps.urns
                 },
                 inputs=inputs,
+                aliases=self._aliases(request),
             )
         )
         return response
+
+    def _aliases(self, request: Any) -> tuple[str, ...]:
+        """Each alias as the URN it names: what the engine matches against the old state."""
+        urns = list(request.aliasURNs)
+        for alias in request.aliases:
+            if alias.urn:
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            urn = self.make_urn(parent, spec.type or request.type, spec.name or request.name)
+            if spec.stack or spec.project:
+                _, _, stack_project, rest = urn.split(":", 3)
+                stack, project = stack_project.split("::")[0], rest.split("::")[0]
+                urn = urn.replace(
+                    f"urn:pulumi:{stack}::{project}::",
+                    f"urn:pulumi:{spec.stack or stack}::{spec.project or project}::",
+                    1,
+                )
+            urns.append(urn)
+        return tuple(sorted(set(urns)))
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.stack_urn:

@@ -158,3 +158,16 @@ def test_ids_are_stable_and_distinct_per_stack_and_resource():
     assert ids("use1-a", "a") != ids("use1-b", "a")
     assert ids("use1-a", "a") != ids("use1-a", "b")
     assert ids("use1-a", "a")[0].startswith(f"{STATEFUL}/use1-a/")
+
+
+def test_a_job_deleted_in_one_cell_and_created_in_another_is_a_move():
+    from review.fleet_dangers import job_moves
+
+    leaving = [step("delete", FLINK_DEPLOYMENT, "scorer", old=flink())]
+    arriving = [step("create", FLINK_DEPLOYMENT, "scorer", new=flink())]
+    dangers = dangers_from_preview_steps(STACK, leaving)
+    (moved,) = job_moves(dangers, {STACK: leaving, "use1-b": arriving})
+    assert moved.id == dangers[0].id
+    assert "moves from cell use1-a to use1-b" in moved.summary
+    (stays,) = job_moves(dangers, {STACK: leaving})
+    assert "leaves cell use1-a" in stays.summary

@@ -12,6 +12,7 @@ import typer
 from cellctl import render
 from cellctl.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project, require_stacks_in_sync
+from cells import files
 from cells.loader import load_fleet
 from cells.placement import load_placement
 from review import load_acks
@@ -59,6 +60,10 @@ def diff(
     """Plan the base revision and the working tree offline, compare every cell stack by URN,
     and list each danger (state that would be lost). Exit 1 while any danger is unacknowledged."""
     acks = load_acks(ack) if ack is not None else NO_ACKS
+    inputs = [ack] if ack is not None else []
+    for target in (out, json_out):
+        if target is not None:
+            files.check_target(target, inputs=inputs)  # before minutes of planning, not after
     try:
         if from_previews is not None:
             review = review_previews(from_previews, acks)
@@ -73,9 +78,9 @@ def diff(
         Format.json: json_text,
     }[output_format](review)
     if json_out is not None:
-        json_out.write_text(json_text(review), encoding="utf-8")
+        files.write_text(json_out, json_text(review), inputs=inputs)
     if out is not None:
-        out.write_text(rendered, encoding="utf-8")
+        files.write_text(out, rendered, inputs=inputs)
         render.note(f"wrote {out}")
         render.note(
             f"{len(review.dangers)} dangers, {len(review.unacknowledged)} unacknowledged"

@@ -71,6 +71,16 @@ def test_unknown_cell_exits_2(git_project):
     assert "--cell nope-z" in result.output
 
 
+def test_an_output_in_a_missing_folder_exits_2_before_planning(git_project, tmp_path):
+    for option in ("--out", "--json-out"):
+        result = git_project.cellctl(
+            "diff", "--base", "HEAD", "--cell", "use1-a", option, str(tmp_path / "no" / "x")
+        )
+        assert result.exit_code == 2, result.output
+        assert "no-folder" in result.output and "internal error" not in result.output
+        assert "planning" not in result.output, "refused before any plan ran"
+
+
 def test_stale_stack_files_exit_2(git_project):
     git_project.edit_fleet(
         lambda data: data["cells"].append(

@@ -122,38 +122,25 @@ class Kafka(pulumi.ComponentResource):
 
     def _ingress(self) -> list[aws.ec2.SecurityGroupIngressArgs]:
         args = self._args
-        rules = []
-        if args.client_security_group_id is not None:
-            rules.append(
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="Kafka over TLS with IAM auth from the cell's EKS nodes",
-                    protocol="tcp",
-                    from_port=IAM_TLS_PORT,
-                    to_port=IAM_TLS_PORT,
-                    security_groups=[args.client_security_group_id],
-                )
+        sources = (
+            ("Kafka over TLS with IAM auth from the cell's EKS nodes",
+             "security_groups", args.client_security_group_id),
+            ("Kafka over TLS with IAM auth from a recovery cell in this VPC",
+             "cidr_blocks", args.client_cidr),
+            ("MSK Replicator, copying records to the DR region",
+             "security_groups", args.replicator_security_group_id),
+        )  # fmt: skip
+        return [
+            aws.ec2.SecurityGroupIngressArgs(
+                description=description,
+                protocol="tcp",
+                from_port=IAM_TLS_PORT,
+                to_port=IAM_TLS_PORT,
+                **{field: [source]},
             )
-        if args.client_cidr is not None:
-            rules.append(
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="Kafka over TLS with IAM auth from a recovery cell in this VPC",
-                    protocol="tcp",
-                    from_port=IAM_TLS_PORT,
-                    to_port=IAM_TLS_PORT,
-                    cidr_blocks=[args.client_cidr],
-                )
-            )
-        if args.replicator_security_group_id is not None:
-            rules.append(
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="MSK Replicator, copying records to the DR region",
-                    protocol="tcp",
-                    from_port=IAM_TLS_PORT,
-                    to_port=IAM_TLS_PORT,
-                    security_groups=[args.replicator_security_group_id],
-                )
-            )
-        return rules
+            for description, field, source in sources
+            if source is not None
+        ]
 
     def _create_topic(self, topic: TopicSpec) -> aws.msk.Topic:
         return aws.msk.Topic(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import contextlib
 import gc
 import importlib
+import inspect
 import json
 import logging
 import runpy
@@ -91,13 +93,32 @@ def record_program(stack: str, config: dict[str, str], program: Callable[[], obj
     settings.reset_options(project=PROJECT, stack=stack, preview=True)
     pulumi.runtime.set_all_config(config)
     monitor = RecordingMonitor(default_region=config.get("aws:region", "us-east-1"))
-    _configure_mock_engine(monitor, stack)
+    configure_mock_engine(monitor, stack)
     try:
-        with collector_paused():
-            _sync_await(run_in_stack(program))
+        run_program(program)
     except pulumi.RunError as error:
         raise PlanError(f"stack {stack}: {error}") from None
     return StackPlan(stack=stack, resources=monitor.recorded, outputs=monitor.stack_outputs)
+
+
+def run_program(program: Callable[[], object]) -> None:
+    """Run a program function under the configured engine, as the language host runs
+    `__main__.py` (run_in_stack makes the root stack), the collector paused.
+
+    The program gets one turn of the event loop after its body: the SDK's end-of-program wait
+    awaits the registrations in flight one by one, but a program that never yields has none in
+    flight yet (their tasks have not started), and the SDK then waits on every pending Output
+    at once, walking all of them (thousands) again each time a few complete: a cost that grew
+    with the square of the stack's size, 39% of an 80-tenant stack."""
+
+    async def registrations_started() -> None:
+        result = program()
+        if inspect.isawaitable(result):
+            await result
+        await asyncio.sleep(0)
+
+    with collector_paused():
+        _sync_await(run_in_stack(registrations_started))
 
 
 @contextlib.contextmanager
@@ -119,7 +140,7 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _configure_mock_engine(monitor: RecordingMonitor, stack: str) -> None:
+def configure_mock_engine(monitor: RecordingMonitor, stack: str) -> None:
     """What pulumi.runtime.set_mocks does, minus its root stack: run_in_stack makes that one,
     exactly as the Python language host does for `pulumi preview`."""
     features = set(monitor.GetDeploymentInfo(None).supportedFeatures)

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,24 +41,12 @@ def peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def as_parsed(node: Any) -> Any:
-    """The same data with every string a fresh object, in place, as a YAML parser returns it."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            node[key] = as_parsed(value)
-    elif isinstance(node, list):
-        node[:] = [as_parsed(value) for value in node]
-    elif isinstance(node, str):
-        return (node + " ")[:-1]
-    return node
-
-
 def one(tenants: int, cells: int) -> None:
     """Runs in its own process; prints one line per phase and a last line of figures."""
     from cells.collector import paused
     from cells.model import Fleet
     from cells.placement import place
-    from cells.synthetic import synthetic_fleet
+    from cells.synthetic import as_parsed, synthetic_fleet
 
     def phase(name: str, started: float) -> None:
         print(

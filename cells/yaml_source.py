@@ -3,6 +3,7 @@ documents that nest too deeply or expand aliases without bound are refused befor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def read_yaml_document(file: Path) -> YamlDocument:
 
 def _read(file: Path, text: str) -> YamlDocument:
     try:
-        if _LIBYAML is not None:
+        if _LIBYAML is not None and nesting_bound(text) > MAX_DEPTH:
             # libyaml composes nodes recursively in C, where nesting without bound would crash
             # the process instead of raising: its event stream, flat, is measured first.
             _check_depth(file, _LIBYAML(text))
@@ -64,16 +65,15 @@ def _read(file: Path, text: str) -> YamlDocument:
             raise _too_deep(file, None) from None
         if node is None:
             raise FleetError(file, [Problem("", "empty", "the file is empty")])
-        walk = _Walk(file)
-        walk.visit(node, "", 0)
-        if walk.duplicates:
-            raise FleetError(file, walk.duplicates)
+        walk = _Walk(file, loader, anchored="&" in text)
         try:
-            data = loader.construct_document(node)
+            data = walk.visit(node, "", 0)
         except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
             raise FleetError(
                 file, [Problem("", "number-too-large", f"a number cannot be read: {exc}")]
             ) from None
+        if walk.duplicates:
+            raise FleetError(file, walk.duplicates)
         return YamlDocument(data, walk.lines, walk.raw_scalars)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(file, exc) from None
@@ -83,9 +83,47 @@ def _read(file: Path, text: str) -> YamlDocument:
         loader.dispose()
 
 
+# Block collections nest by indentation, or compactly after `- `, `? ` and `: ` at a line's
+# start; flow collections by brackets.
+_LINE_START = re.compile(r"^[ \t?:-]*", re.MULTILINE)
+
+
+def nesting_bound(text: str) -> int:
+    """An upper bound on how deeply `text` nests, found without parsing it.
+
+    A nested block collection starts at a greater column than its parent, except a sequence
+    that is a mapping's value, whose items are again further in; its column is at most the
+    indentation and indicators that start its line. Every flow level needs a bracket, and
+    brackets inside strings only make the bound larger.
+    """
+    widest = max(map(len, _LINE_START.findall(text)), default=0)
+    return 2 * (widest + 1) + text.count("[") + text.count("{")
+
+
 # The C parser (libyaml) where PyYAML was built with it: the same documents, marks and errors,
 # parsed ten times faster than the pure-Python one.
-_LIBYAML: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+_CSAFE: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+
+
+def _memoised(base: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
+    class Memoised(base):  # type: ignore[valid-type,misc]
+        """Resolves each distinct scalar once: a fleet file repeats most of its values."""
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._tags: dict[tuple[Any, Any, Any], str] = {}
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            key = (kind, value, implicit)
+            tag = self._tags.get(key)
+            if tag is None:
+                tag = self._tags[key] = super().resolve(kind, value, implicit)
+            return tag
+
+    return Memoised
+
+
+_LIBYAML = _memoised(_CSAFE) if _CSAFE is not None else None
 _OPENS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSES = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
@@ -150,12 +188,32 @@ class _BoundedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-class _Walk:
-    """One pass over the composed node graph: lines, duplicate keys, raw numeric scalars, and
-    the bounds on depth, alias cycles and alias expansion."""
+_STR, _INT, _FLOAT, _BOOL, _NULL = (
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")
+)
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
-    def __init__(self, file: Path) -> None:
+
+class _Walk:
+    """One pass over the composed node graph that builds the data and records lines, duplicate
+    keys, raw numeric scalars, and the bounds on depth, alias cycles and alias expansion.
+
+    Plain mappings, sequences and the core scalar tags are built here; anything else (merge
+    keys, timestamps, explicit tags) is left to the loader's own constructor, so the data is
+    what `yaml.safe_load` gives."""
+
+    def __init__(self, file: Path, loader: yaml.SafeLoader, anchored: bool) -> None:
         self.file = file
+        # Without an anchor there is no alias, and nothing to bound.
+        self.anchored = anchored
+        self.loader = loader
+        self.scalars = {
+            _STR: lambda node: node.value,
+            _INT: loader.construct_yaml_int,
+            _FLOAT: loader.construct_yaml_float,
+            _BOOL: loader.construct_yaml_bool,
+            _NULL: lambda node: None,
+        }
         self.lines: dict[str, int] = {}
         self.raw_scalars: dict[str, str] = {}
         self.duplicates: list[Problem] = []
@@ -163,11 +221,56 @@ class _Walk:
         self.visits = 0
         self.on_path: set[int] = set()
 
-    def visit(self, node: yaml.Node, key: str, depth: int) -> None:
+    def visit(self, node: yaml.Node, key: str, depth: int) -> Any:
         """`key` is the node's dotted path, built as the walk descends (not joined per node)."""
         line = node.start_mark.line + 1
         if depth > MAX_DEPTH:
             raise _too_deep(self.file, line)
+        if self.anchored:
+            self._bound_aliases(node, key, line)
+        self.lines[key] = line
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag in NUMERIC_TAGS:
+                self.raw_scalars[key] = node.value
+            build = self.scalars.get(node.tag)
+            return build(node) if build else self.loader.construct_object(node, deep=True)
+        if self.anchored:
+            self.on_path.add(id(node))
+        prefix = f"{key}." if key else ""
+        plain = node.tag == _MAP or node.tag == _SEQ
+        data: Any
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            data = {}
+            for key_node, value_node in node.value:
+                name = str(key_node.value)
+                child = prefix + name
+                if name in seen:
+                    self.duplicates.append(
+                        Problem(
+                            child,
+                            "duplicate-key",
+                            f"key '{name}' appears twice in the same mapping; keep one",
+                            key_node.start_mark.line + 1,
+                        )
+                    )
+                seen.add(name)
+                value = self.visit(value_node, child, depth + 1)
+                build = self.scalars.get(key_node.tag)
+                if build is None or not isinstance(key_node, yaml.ScalarNode):
+                    plain = False
+                elif plain:
+                    data[build(key_node)] = value
+        else:
+            data = [
+                self.visit(item, f"{prefix}{index}", depth + 1)
+                for index, item in enumerate(node.value)
+            ]
+        if self.anchored:
+            self.on_path.discard(id(node))
+        return data if plain else self.loader.construct_object(node, deep=True)
+
+    def _bound_aliases(self, node: yaml.Node, key: str, line: int) -> None:
         if id(node) in self.on_path:
             raise FleetError(
                 self.file,
@@ -196,33 +299,6 @@ class _Walk:
                     )
                 ],
             )
-        self.lines[key] = line
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag in NUMERIC_TAGS:
-                self.raw_scalars[key] = node.value
-            return
-        self.on_path.add(id(node))
-        prefix = f"{key}." if key else ""
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for key_node, value_node in node.value:
-                name = str(key_node.value)
-                child = prefix + name
-                if name in seen:
-                    self.duplicates.append(
-                        Problem(
-                            child,
-                            "duplicate-key",
-                            f"key '{name}' appears twice in the same mapping; keep one",
-                            key_node.start_mark.line + 1,
-                        )
-                    )
-                seen.add(name)
-                self.visit(value_node, child, depth + 1)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                self.visit(item, f"{prefix}{index}", depth + 1)
-        self.on_path.discard(id(node))
 
 
 def line_of(lines: dict[str, int], location: str) -> int | None:

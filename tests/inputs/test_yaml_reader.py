@@ -1,0 +1,136 @@
+"""The strict YAML reader builds the same data as `yaml.safe_load`, and its depth pre-check is
+skipped only where the document provably nests less than the limit."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cells.problems import FleetError
+from cells.yaml_source import MAX_DEPTH, nesting_bound, read_yaml_document
+
+SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Scalars whose YAML 1.1 reading differs from their text, and explicit tags the fast path hands
+# back to PyYAML's own constructor.
+TRICKY = [
+    "a: 0o17\nb: 017\nc: 0x1F\nd: 1_000\ne: 190:20:30\nf: +12\ng: -0b101\n",
+    "a: 1.5e3\nb: .inf\nc: -.Inf\nd: .nan\ne: 1_0.5\nf: 6.8523015e+5\ng: 190:20:30.15\n",
+    "a: yes\nb: No\nc: ON\nd: off\ne: ~\nf: null\ng:\nh: 'yes'\ni: \"1.30\"\n",
+    "a: 2026-11-24\nb: 2001-12-14t21:59:43.10-05:00\nc: !!str 123\nd: !!int '7'\n",
+    "base: &b {x: 1, y: [1, 2]}\nchild:\n  <<: *b\n  y: 3\nlist: [*b, *b]\n",
+    "a: !!binary aGVsbG8=\nb: !!set {x, y}\nc: !!omap [{k: 1}, {j: 2}]\n",
+    "? a\n: - 1\n  - 2\n1: int key\n2.5: float key\ntrue: bool key\n~: null key\n",
+    "- - - deep\n    - x\n- {a: [b, {c: d}]}\n- |\n  literal ]]]\n- >\n  folded\n",
+]
+
+
+def _read(tmp_path: Path, text: str) -> object:
+    file = tmp_path / "doc.yaml"
+    file.write_text(text, encoding="utf-8")
+    return read_yaml_document(file).data
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_tricky_documents_read_as_safe_load(tmp_path: Path, text: str) -> None:
+    expected = yaml.load(text, Loader=SAFE)
+    assert _read(tmp_path, text) == expected
+
+
+def test_merge_keys_and_timestamps_keep_their_types(tmp_path: Path) -> None:
+    data = _read(tmp_path, TRICKY[4] + "when: 2026-11-24\n")
+    assert isinstance(data, dict)
+    assert data["child"] == {"x": 1, "y": 3}
+    assert data["when"] == datetime.date(2026, 11, 24)
+
+
+@pytest.mark.parametrize("text", ["a: !custom 1\n", "? [complex, key]\n: value\n"])
+def test_what_safe_load_refuses_is_a_yaml_error(tmp_path: Path, text: str) -> None:
+    with pytest.raises(yaml.YAMLError):
+        yaml.load(text, Loader=SAFE)
+    with pytest.raises(FleetError) as raised:
+        _read(tmp_path, text)
+    assert raised.value.problems[0].code == "yaml-syntax"
+    assert raised.value.problems[0].line == 1
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False),
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12),
+    st.sampled_from(["yes", "no", "on", "1.30", "0o17", "~", "null", "1e3", "<<", "2026-01-01"]),
+)
+documents = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(
+            st.one_of(st.text(max_size=8), st.integers(-5, 5), st.booleans()), children, max_size=4
+        ),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=documents, flow=st.sampled_from([None, True, False]), anchors=st.booleans())
+def test_any_document_reads_as_safe_load(
+    tmp_path: Path, data: object, flow: bool | None, anchors: bool
+) -> None:
+    document = {"root": data, "again": data} if anchors else {"root": data}
+    text = yaml.dump(document, Dumper=yaml.SafeDumper, default_flow_style=flow, allow_unicode=True)
+    assert _read(tmp_path, text) == yaml.load(text, Loader=SAFE)
+
+
+def _depth(data: object) -> int:
+    if isinstance(data, dict):
+        return 1 + max((_depth(v) for v in data.values()), default=0)
+    if isinstance(data, list):
+        return 1 + max((_depth(v) for v in data), default=0)
+    return 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=documents, flow=st.sampled_from([None, True, False]), indent=st.integers(2, 6))
+def test_the_nesting_bound_is_never_below_the_real_depth(
+    data: object, flow: bool | None, indent: int
+) -> None:
+    text = yaml.dump({"a": data}, Dumper=yaml.SafeDumper, default_flow_style=flow, indent=indent)
+    assert nesting_bound(text) >= _depth(yaml.load(text, Loader=SAFE))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- " * 40 + "x\n",
+        "a:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, 40)) + " " * 40 + "v\n",
+        "a:\n- - b\n  - c\n",
+        "? ? ? x\n",
+        "[" * 30 + "]" * 30 + "\n",
+    ],
+)
+def test_hand_written_nesting_is_bounded(text: str) -> None:
+    assert nesting_bound(text) >= _node_depth(yaml.compose(text, Loader=SAFE))
+
+
+def _node_depth(node: yaml.Node) -> int:
+    if isinstance(node, yaml.MappingNode):
+        return 1 + max((_node_depth(n) for pair in node.value for n in pair), default=0)
+    if isinstance(node, yaml.SequenceNode):
+        return 1 + max((_node_depth(n) for n in node.value), default=0)
+    return 0
+
+
+def test_a_block_style_fleet_skips_the_pre_check() -> None:
+    example = (Path(__file__).parents[2] / "cells" / "fleet.yaml").read_text()
+    block = yaml.dump(yaml.load(example, Loader=SAFE), default_flow_style=False)
+    assert nesting_bound(block) <= MAX_DEPTH

@@ -47,13 +47,42 @@ def read_yaml_document(file: Path) -> YamlDocument:
 
 def _read(file: Path, text: str) -> YamlDocument:
     try:
+        try:
+            if not _NEEDS_NODES.search(text):
+                try:
+                    return _from_events(file, text)
+                except _Unusual:
+                    pass
+            return _from_nodes(file, text)
+        except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+            raise FleetError(
+                file, [Problem("", "number-too-large", f"a number cannot be read: {exc}")]
+            ) from None
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(file, exc) from None
+    except yaml.YAMLError as exc:
+        raise FleetError(file, [Problem("", "yaml-syntax", f"malformed YAML: {exc}")]) from None
+
+
+# Anchors, explicit tags and merge keys need PyYAML's node graph and constructor; documents
+# without them are built straight from the parser's events, without holding a node per value.
+_NEEDS_NODES = re.compile(r"[&!]|<<")
+
+
+class _Unusual(Exception):
+    """The document holds something only the node graph reads exactly: an alias, a complex key,
+    a tag without a plain constructor, a second document."""
+
+
+def _from_nodes(file: Path, text: str) -> YamlDocument:
+    try:
         if _LIBYAML is not None and nesting_bound(text) > MAX_DEPTH:
             # libyaml composes nodes recursively in C, where nesting without bound would crash
             # the process instead of raising: its event stream, flat, is measured first.
             _check_depth(file, _LIBYAML(text))
         loader = (_LIBYAML or _BoundedLoader)(text)
-    except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(file, exc) from None
+    except yaml.MarkedYAMLError:
+        raise
     except yaml.YAMLError as exc:
         raise FleetError(file, [Problem("", "yaml-syntax", f"unreadable YAML: {exc}")]) from None
     try:
@@ -66,19 +95,25 @@ def _read(file: Path, text: str) -> YamlDocument:
         if node is None:
             raise FleetError(file, [Problem("", "empty", "the file is empty")])
         walk = _Walk(file, loader, anchored="&" in text)
-        try:
-            data = walk.visit(node, "", 0)
-        except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
-            raise FleetError(
-                file, [Problem("", "number-too-large", f"a number cannot be read: {exc}")]
-            ) from None
+        data = walk.visit(node, "", 0)
         if walk.duplicates:
             raise FleetError(file, walk.duplicates)
         return YamlDocument(data, walk.lines, walk.raw_scalars)
-    except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(file, exc) from None
-    except yaml.YAMLError as exc:
-        raise FleetError(file, [Problem("", "yaml-syntax", f"malformed YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+
+
+def _from_events(file: Path, text: str) -> YamlDocument:
+    try:
+        loader = (_LIBYAML or _BoundedLoader)(text)
+    except yaml.YAMLError:
+        raise _Unusual from None
+    try:
+        build = _EventBuilder(file, loader)
+        document = build.document()
+        if build.duplicates:
+            raise FleetError(file, build.duplicates)
+        return document
     finally:
         loader.dispose()
 
@@ -299,6 +334,113 @@ class _Walk:
                     )
                 ],
             )
+
+
+_CONSTANT_TAGS = {_INT, _FLOAT, _BOOL, _NULL, "tag:yaml.org,2002:timestamp"}
+
+
+class _EventBuilder:
+    """Builds the data, lines, raw numeric scalars and duplicate keys from the event stream, as
+    `_Walk` does from nodes, for documents without anchors, explicit tags or merge keys. Depth
+    is counted as the events arrive, so nesting is refused before anything recurses."""
+
+    def __init__(self, file: Path, loader: yaml.SafeLoader) -> None:
+        self.file = file
+        self.loader = loader
+        self.next = loader.get_event
+        self.lines: dict[str, int] = {}
+        self.raw_scalars: dict[str, str] = {}
+        self.duplicates: list[Problem] = []
+        # Scalars that read as the same immutable value are built once.
+        self.constants: dict[tuple[str, str], Any] = {}
+
+    def document(self) -> YamlDocument:
+        self.next()  # the stream's start
+        event = self.next()
+        if isinstance(event, yaml.StreamEndEvent):
+            raise FleetError(self.file, [Problem("", "empty", "the file is empty")])
+        if not isinstance(event, yaml.DocumentStartEvent):
+            raise _Unusual
+        data = self.value(self.next(), "", 0)
+        if not isinstance(self.next(), yaml.DocumentEndEvent):
+            raise _Unusual
+        if not isinstance(self.next(), yaml.StreamEndEvent):
+            raise _Unusual
+        return YamlDocument(data, self.lines, self.raw_scalars)
+
+    def value(self, event: yaml.Event, key: str, depth: int) -> Any:
+        line = event.start_mark.line + 1
+        self.lines[key] = line
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            tag = self.scalar_tag(event)
+            if tag in NUMERIC_TAGS:
+                self.raw_scalars[key] = event.value
+            return self.scalar(event, tag)
+        if kind is yaml.MappingStartEvent:
+            self.open(event, yaml.MappingNode, _MAP, depth, line)
+            return self.mapping(key, depth)
+        if kind is yaml.SequenceStartEvent:
+            self.open(event, yaml.SequenceNode, _SEQ, depth, line)
+            prefix = f"{key}." if key else ""
+            items = []
+            while type(event := self.next()) is not yaml.SequenceEndEvent:
+                items.append(self.value(event, f"{prefix}{len(items)}", depth + 1))
+            return items
+        raise _Unusual  # an alias
+
+    def mapping(self, key: str, depth: int) -> dict[Any, Any]:
+        prefix = f"{key}." if key else ""
+        data: dict[Any, Any] = {}
+        seen: set[str] = set()
+        while type(event := self.next()) is not yaml.MappingEndEvent:
+            if type(event) is not yaml.ScalarEvent:
+                raise _Unusual  # a complex key
+            name = str(event.value)
+            child = prefix + name
+            if name in seen:
+                self.duplicates.append(
+                    Problem(
+                        child,
+                        "duplicate-key",
+                        f"key '{name}' appears twice in the same mapping; keep one",
+                        event.start_mark.line + 1,
+                    )
+                )
+            seen.add(name)
+            name_key = self.scalar(event, self.scalar_tag(event))
+            data[name_key] = self.value(self.next(), child, depth + 1)
+        return data
+
+    def open(self, event: Any, kind: type[yaml.Node], plain: str, depth: int, line: int) -> None:
+        if depth >= MAX_DEPTH:
+            raise _too_deep(self.file, line)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(kind, None, event.implicit)
+        if tag != plain or event.anchor is not None:
+            raise _Unusual
+
+    def scalar_tag(self, event: Any) -> str:
+        if event.anchor is not None:
+            raise _Unusual
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        return str(tag)
+
+    def scalar(self, event: Any, tag: str) -> Any:
+        if tag == _STR:
+            return event.value
+        if tag not in _CONSTANT_TAGS:
+            raise _Unusual  # a merge key, or a tag PyYAML's constructor decides
+        try:
+            return self.constants[(tag, event.value)]
+        except KeyError:
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            built = self.loader.yaml_constructors[tag](self.loader, node)
+            self.constants[(tag, event.value)] = built
+            return built
 
 
 def line_of(lines: dict[str, int], location: str) -> int | None:

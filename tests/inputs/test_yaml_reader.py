@@ -4,6 +4,7 @@ skipped only where the document provably nests less than the limit."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cells.problems import FleetError
-from cells.yaml_source import MAX_DEPTH, nesting_bound, read_yaml_document
+from cells.yaml_source import (
+    MAX_DEPTH,
+    YamlDocument,
+    _from_events,
+    _from_nodes,
+    _Unusual,
+    nesting_bound,
+    read_yaml_document,
+)
 
 SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -134,3 +143,90 @@ def test_a_block_style_fleet_skips_the_pre_check() -> None:
     example = (Path(__file__).parents[2] / "cells" / "fleet.yaml").read_text()
     block = yaml.dump(yaml.load(example, Loader=SAFE), default_flow_style=False)
     assert nesting_bound(block) <= MAX_DEPTH
+
+
+Read = YamlDocument | FleetError | yaml.YAMLError
+
+
+def _both(text: str) -> tuple[Read, Read]:
+    """Each path's document, or the error it raised (an unusual document goes to the nodes)."""
+    file = Path("doc.yaml")
+
+    def events() -> YamlDocument:
+        try:
+            return _from_events(file, text)
+        except _Unusual:
+            return _from_nodes(file, text)
+
+    return _outcome(events), _outcome(lambda: _from_nodes(file, text))
+
+
+def _outcome(read: Callable[[], YamlDocument]) -> Read:
+    try:
+        return read()
+    except (FleetError, yaml.YAMLError) as error:
+        return error
+
+
+def _same(events: Read, nodes: Read) -> None:
+    if isinstance(nodes, FleetError):
+        assert isinstance(events, FleetError)
+        assert events.problems == nodes.problems
+    elif isinstance(nodes, yaml.YAMLError):
+        assert type(events) is type(nodes)
+        assert str(events) == str(nodes)
+    else:
+        assert isinstance(events, YamlDocument)
+        assert (events.data, events.lines, events.raw_scalars) == (
+            nodes.data,
+            nodes.lines,
+            nodes.raw_scalars,
+        )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=documents,
+    flow=st.sampled_from([None, True, False]),
+    repeat=st.integers(0, 3),
+    indent=st.integers(2, 5),
+)
+def test_events_and_nodes_read_every_plain_document_alike(
+    data: object, flow: bool | None, repeat: int, indent: int
+) -> None:
+    """Same data, lines, raw numbers and duplicate-key problems, with keys repeated on purpose."""
+    text = yaml.dump({"root": data}, Dumper=yaml.SafeDumper, default_flow_style=flow, indent=indent)
+    if "&" in text or "!" in text or "<<" in text:
+        return
+    lines = text.splitlines()
+    text = "\n".join(lines + lines[:repeat]) + "\n"  # top-level keys written again
+    _same(*_both(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb: {c: 2, c: 3}\n",
+        "a: 2026-11-24\nb: 0o17\nc: 12_000\n",
+        "a: 1\n---\nb: 2\n",
+        "a: *undefined\n",
+        "[" * 70 + "]" * 70 + "\n",
+        "\n".join(" " * i + f"k{i}:" for i in range(70)) + " v\n",
+        "# only a comment\n",
+        "",
+        "---\n",
+        "? - complex\n: key\n",
+        "a: =\n",
+    ],
+)
+def test_events_and_nodes_agree_on_edge_cases(text: str) -> None:
+    _same(*_both(text))
+
+
+def test_the_example_fleet_is_read_from_events_exactly() -> None:
+    file = Path(__file__).parents[2] / "cells" / "fleet.yaml"
+    text = file.read_text()
+    events, nodes = _from_events(file, text), _from_nodes(file, text)
+    assert events.data == nodes.data == yaml.load(text, Loader=SAFE)
+    assert events.lines == nodes.lines
+    assert events.raw_scalars == nodes.raw_scalars

@@ -230,3 +230,19 @@ def test_the_example_fleet_is_read_from_events_exactly() -> None:
     assert events.data == nodes.data == yaml.load(text, Loader=SAFE)
     assert events.lines == nodes.lines
     assert events.raw_scalars == nodes.raw_scalars
+
+
+@pytest.mark.parametrize(
+    "text", ["a: 1\nb: [x, 2.5]\n", "a: 1\nb: {c: 2, c: 3}\n", "a: &x 1\nb: *x\n"]
+)
+def test_unlocated_reads_the_same_data_and_the_same_problems(tmp_path: Path, text: str) -> None:
+    file = tmp_path / "doc.yaml"
+    file.write_text(text)
+    located = _outcome(lambda: read_yaml_document(file))
+    unlocated = _outcome(lambda: read_yaml_document(file, located=False))
+    if isinstance(located, YamlDocument):
+        assert isinstance(unlocated, YamlDocument)
+        assert unlocated.data == located.data
+    else:
+        _same(unlocated, located)
+        assert isinstance(located, FleetError) and located.problems[0].line == 2

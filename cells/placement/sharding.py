@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,11 @@ from cells.problems import Problem
 
 # The balance pass stops once the region's max/mean utilisation is at most this.
 BALANCE_TARGET = 1.05
+# A new shard member skips a cell holding floor(this x the region's mean) tenants already...
+TENANT_BALANCE = 1.10
+# ...once the region has this many shard members per active cell: the smallest mean at which
+# whole tenants can meet the bound (ceil(mean) <= 1.10 x mean needs mean >= 10).
+TENANT_BALANCE_MIN_MEAN = 10
 # Regions with at most this many jobs to place try this many job orders and keep the best.
 MULTI_START_MAX_JOBS = 400
 MULTI_START_ORDERS = 24
@@ -57,17 +63,20 @@ def place(
     *,
     rebalance: bool = False,
     drain: str | None = None,
+    tenant_balance: float | None = TENANT_BALANCE,
 ) -> PlacementResult:
     """Place every tenant and job of the fleet.
 
     previous: the lock file's placement; its assignments are kept unless asked otherwise.
     rebalance: recompute every shard from scratch (jobs stay where their cell remains in the
         shard) and balance load. drain: move every tenant and job off this cell.
+    tenant_balance: the bound on tenants per cell over the region's mean (None: rendezvous
+        hashing alone, as before issue 14; kept for the benchmark's same-run comparison).
     """
     if rebalance and drain:
         raise ValueError("rebalance and drain are separate operations")
     with _cyclic_gc_paused():
-        return _place(fleet, previous, rebalance, drain)
+        return _place(fleet, previous, rebalance, drain, tenant_balance)
 
 
 @contextmanager
@@ -85,13 +94,17 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _place(
-    fleet: Fleet, previous: Placement | None, rebalance: bool, drain: str | None
+    fleet: Fleet,
+    previous: Placement | None,
+    rebalance: bool,
+    drain: str | None,
+    tenant_balance: float | None,
 ) -> PlacementResult:
     shards: dict[str, tuple[str, ...]] = {}
     jobs: dict[JobKey, str] = {}
     problems: list[Problem] = []
     for region in fleet.regions:
-        placer = _RegionPlacer(fleet, region.name, previous, rebalance, drain)
+        placer = _RegionPlacer(fleet, region.name, previous, rebalance, drain, tenant_balance)
         try:
             placer.run()
         except PlacementError as error:
@@ -112,6 +125,7 @@ class _RegionPlacer:
     previous: Placement | None
     rebalance: bool
     drain: str | None
+    tenant_balance: float | None = TENANT_BALANCE
     shards: dict[str, tuple[str, ...]] = field(default_factory=dict)
     jobs: dict[JobKey, str] = field(default_factory=dict)
 
@@ -134,6 +148,18 @@ class _RegionPlacer:
         self.used_subsets: dict[frozenset[str], str] = {}
         self.share: dict[str, float] = defaultdict(float)
         self.load: dict[str, int] = defaultdict(int)
+        self.members: dict[str, int] = defaultdict(int)
+        self.member_bound = self._member_bound()
+
+    def _member_bound(self) -> int | None:
+        """The most tenants a cell takes before a new shard member skips it, or None when the
+        region is too small for the bound to be met in whole tenants."""
+        if self.tenant_balance is None or not self.active:
+            return None
+        mean = sum(t.shard_size for t in self.tenants) / len(self.active)
+        if mean < TENANT_BALANCE_MIN_MEAN:
+            return None
+        return math.floor(self.tenant_balance * mean + 1e-9)
 
     # -- shards ---------------------------------------------------------------------------
 
@@ -225,19 +251,27 @@ class _RegionPlacer:
         return before
 
     def _choose(
-        self, tenant: Tenant, start: tuple[str, ...], preferred: list[str]
+        self, tenant: Tenant, start: tuple[str, ...], preferred: list[str], bounded: bool = True
     ) -> tuple[str, ...]:
+        """The first cells in the tenant's preference order that have room, keep the overlap
+        bound and (while it can be met) hold fewer than member_bound tenants."""
         k = tenant.shard_size
         share = self._tenant_units(tenant) / k
+        bound = self.member_bound if bounded else None
         candidates = [c for c in preferred if c not in start]
         shard = list(start)
         for cell in candidates:
             if len(shard) == k:
                 break
+            if bound is not None and self.members[cell] >= bound:
+                continue
             if self._fits(cell, share) and self._overlap_ok(shard, cell):
                 shard.append(cell)
         if len(shard) < k and len(preferred) < len(self.active):
-            return self._choose(tenant, start, ranked(tenant.id, self.active))
+            return self._choose(tenant, start, ranked(tenant.id, self.active), bounded)
+        if len(shard) < k and bound is not None:
+            # The tenant bound is a preference, never a reason to fail: capacity and overlap are.
+            return self._choose(tenant, start, preferred, bounded=False)
         if len(shard) < k:
             shard = self._search(tenant, list(start), [c for c in preferred if c not in start])
         return tuple(shard)
@@ -299,6 +333,7 @@ class _RegionPlacer:
         share = self._tenant_units(tenant) / max(len(shard), 1)
         for cell in shard:
             self.share[cell] += share
+            self.members[cell] += 1
         if self.max_overlap is not None and len(shard) > self.max_overlap:
             for subset in itertools.combinations(sorted(shard), self.max_overlap + 1):
                 key = frozenset(subset)
@@ -371,9 +406,14 @@ class _RegionPlacer:
         balancing = self.rebalance or self.previous is None
         if not balancing or len(pending) > MULTI_START_MAX_JOBS:
             self._greedy(pending, balancing)
-            return
-        # Small regions: a few more orders, seeded from stable digests, keep the best outcome.
-        # A rebalance also swaps shard members, so shards are part of each attempt's state.
+        else:
+            self._multi_start(pending)
+        if self.rebalance:
+            self._balance_members()
+
+    def _multi_start(self, pending: list[tuple[Tenant, str, int]]) -> None:
+        """Small regions: a few more job orders, seeded from stable digests, keep the best
+        outcome. A rebalance also swaps shard members, so shards are part of each attempt."""
         kept_jobs, kept_load = dict(self.jobs), dict(self.load)
         kept_shards, kept_subsets = dict(self.shards), dict(self.used_subsets)
         best: tuple[tuple[float, float], dict[JobKey, str], dict[str, int], dict, dict] | None
@@ -390,7 +430,7 @@ class _RegionPlacer:
             self.jobs, self.load = dict(kept_jobs), defaultdict(int, kept_load)
             self.shards, self.used_subsets = dict(kept_shards), dict(kept_subsets)
             try:
-                self._greedy(order, balancing)
+                self._greedy(order, balancing=True)
             except PlacementError as error:
                 first_error = first_error or error
                 continue
@@ -404,6 +444,10 @@ class _RegionPlacer:
             raise first_error
         self.jobs, self.load = best[1], defaultdict(int, best[2])
         self.shards, self.used_subsets = best[3], best[4]
+        self.members = defaultdict(int)
+        for shard in self.shards.values():
+            for cell in shard:
+                self.members[cell] += 1
 
     def _check_kept_capacity(self) -> None:
         """Capacity is a hard limit: jobs kept where they were must still fit their cell."""
@@ -549,6 +593,74 @@ class _RegionPlacer:
             if source in self.shards[tenant_id] and target not in self.shards[tenant_id]:
                 self._swap_member(self.by_id[tenant_id], source, target)
 
+    def _balance_members(self) -> None:
+        """Rebalance only: while an active cell holds more than member_bound tenants, move one
+        of its shard members to a cell with fewer tenants, with the jobs it runs there. Members
+        running no job go first (moving them moves no state), then the fewest capacity units.
+        A move needs room, keeps max_overlap and never raises the region's highest utilisation;
+        each lowers sum(tenants per cell^2), so the pass ends, and it starts from the lock."""
+        bound = self.member_bound
+        if bound is None:
+            return
+        units = {(t.id, j.id): j.capacity_units for t in self.tenants for j in t.jobs}
+        running: dict[str, dict[str, list[JobKey]]] = defaultdict(lambda: defaultdict(list))
+        for key, cell in self.jobs.items():
+            running[cell][key[0]].append(key)
+        hosted: dict[str, set[str]] = defaultdict(set)
+        for tenant_id, shard in self.shards.items():
+            for cell in shard:
+                hosted[cell].add(tenant_id)
+        order_id = {t.id: stable_id(t.id) for t in self.tenants}
+        stuck: set[str] = set()
+        while True:
+            over = [c for c in self.active if self.members[c] > bound and c not in stuck]
+            if not over:
+                return
+            source = max(over, key=lambda c: (self.members[c], c))
+            move = self._member_balance_move(source, running, hosted, units, order_id)
+            if move is None:
+                stuck.add(source)
+                continue
+            tenant_id, target = move
+            for key in running[source].pop(tenant_id, []):
+                self.load[source] -= units[key]
+                self.load[target] += units[key]
+                self.jobs[key] = target
+                running[target][tenant_id].append(key)
+            hosted[source].discard(tenant_id)
+            hosted[target].add(tenant_id)
+            self._swap_member(self.by_id[tenant_id], source, target)
+
+    def _member_balance_move(
+        self,
+        source: str,
+        running: dict[str, dict[str, list[JobKey]]],
+        hosted: dict[str, set[str]],
+        units: dict[JobKey, int],
+        order_id: dict[str, int],
+    ) -> tuple[str, str] | None:
+        """(tenant, target) for _balance_members: the cheapest member of `source` to move to
+        one of the cells with fewest tenants, or None if no member may move."""
+        ceiling = max(self.load[c] / self.capacity[c] for c in self.active)
+        targets = sorted(
+            (c for c in self.active if self.members[c] + 1 < self.members[source]),
+            key=lambda c: (self.members[c], c),
+        )[:BALANCE_SOURCES]
+        cost = {t: sum(units[key] for key in running[source].get(t, ())) for t in hosted[source]}
+        for tenant_id in sorted(hosted[source], key=lambda t: (cost[t], order_id[t], t)):
+            shard = self.shards[tenant_id]
+            if self.by_id[tenant_id].pinned_cells is not None:
+                continue
+            for target in targets:
+                load = self.load[target] + cost[tenant_id]
+                if target in shard or load > self.capacity[target]:
+                    continue
+                if load / self.capacity[target] > ceiling + 1e-12:
+                    continue
+                if self._member_overlap_ok(tenant_id, shard, source, target):
+                    return tenant_id, target
+        return None
+
     @staticmethod
     def _score(
         ordered: list[str],
@@ -653,6 +765,8 @@ class _RegionPlacer:
         share = self._tenant_units(tenant) / len(old)
         self.share[source] -= share
         self.share[target] += share
+        self.members[source] -= 1
+        self.members[target] += 1
         m = self.max_overlap
         if m is not None and len(old) > m:
             for subset in itertools.combinations(sorted(old), m + 1):

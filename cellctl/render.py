@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from cells.model import Fleet
-    from cells.placement import Move, Placement, PlacementResult
+    from cells.model import Fleet, Tenant
+    from cells.placement import JobKey, JobMove, Move, Placement, PlacementResult
+    from cells.placement.report import CellLoad
     from cells.problems import FleetError
     from policies.offline import Finding
 
@@ -104,42 +105,135 @@ def plan_summary(plans: Sequence[dict[str, Any]]) -> None:
     info(text_table(headers, rows))
 
 
-def placement_tables(fleet: Fleet, placement: Placement) -> None:
+# A region's tenants x cells matrix is printed when a person can read it whole; a larger region
+# gets one row per cell instead (its size grows with the cells, not with the tenants).
+MATRIX_TENANTS = 50
+MATRIX_CELLS = 16
+# A region with more cells than this lists its fullest cells and every cell that is not active.
+LISTED_CELLS = 100
+FULLEST_CELLS = 20
+# Changes listed one per line; past this, a count per reason and the changes that matter most.
+LISTED_CHANGES = 50
+
+
+def placement_tables(fleet: Fleet, placement: Placement, *, full: bool = False) -> None:
+    """Per region: the tenants x cells matrix (jobs in the cell, `+` member without jobs) while
+    it is small or `full`, else a row per cell; then load."""
     from cells.placement.report import cell_loads, max_over_mean
 
-    """Per region: tenants x cells (jobs in the cell, `+` member without jobs), then load."""
     loads = {load.cell: load for load in cell_loads(fleet, placement)}
+    homed: dict[str, list[Tenant]] = {}
+    for tenant in fleet.tenants:
+        homed.setdefault(tenant.home_region, []).append(tenant)
     jobs_by = Counter((tenant, cell) for (tenant, _), cell in placement.jobs.items())
+    jobs_in = Counter(placement.jobs.values())
     for region in fleet.regions:
         cells = [c.id for c in fleet.cells_in(region.name)]
-        tenants = [t for t in fleet.tenants if t.home_region == region.name]
-        rows = []
-        for tenant in tenants:
-            shard = placement.shards.get(tenant.id, ())
-            row = [tenant.id, str(tenant.shard_size)]
-            for cell in cells:
-                jobs = jobs_by[(tenant.id, cell)]
-                row.append(
-                    f"{jobs} job{'s' if jobs != 1 else ''}"
-                    if jobs
-                    else "+"
-                    if cell in shard
-                    else ""
-                )
-            rows.append(row)
-        rows.append(["capacity used", ""] + [f"{loads[c].used}/{loads[c].capacity}" for c in cells])
-        rows.append(["state", ""] + [loads[c].state for c in cells])
-        info(f"\n{region.name}: max/mean load {max_over_mean([loads[c] for c in cells]):.2f}")
-        info(text_table(["tenant", "k", *cells], rows))
+        tenants = homed.get(region.name, [])
+        region_loads = [loads[c] for c in cells]
+        if full or (len(tenants) <= MATRIX_TENANTS and len(cells) <= MATRIX_CELLS):
+            info(f"\n{region.name}: max/mean load {max_over_mean(region_loads):.2f}")
+            rows = _matrix(tenants, cells, placement, jobs_by)
+            rows.append(
+                ["capacity used", ""] + [f"{load.used}/{load.capacity}" for load in region_loads]
+            )
+            rows.append(["state", ""] + [load.state for load in region_loads])
+            info(text_table(["tenant", "k", *cells], rows))
+            continue
+        members = [load.tenants for load in region_loads if load.state == "active"]
+        spread = (
+            f"tenants per cell {min(members)}-{max(members)} "
+            f"(max/mean {max(members) * len(members) / (sum(members) or 1):.2f})"
+            if members
+            else "no active cell"
+        )
+        info(
+            f"\n{region.name}: {len(tenants)} tenants on {len(cells)} cells, "
+            f"max/mean load {max_over_mean(region_loads):.2f}, {spread}"
+        )
+        _cell_rows(region_loads, jobs_in)
 
 
-def moves(changes: Sequence[Move]) -> None:
+def _matrix(
+    tenants: Sequence[Tenant], cells: list[str], placement: Placement, jobs_by: Counter
+) -> list[list[str]]:
+    rows = []
+    for tenant in tenants:
+        shard = placement.shards.get(tenant.id, ())
+        row = [tenant.id, str(tenant.shard_size)]
+        for cell in cells:
+            jobs = jobs_by[(tenant.id, cell)]
+            row.append(
+                f"{jobs} job{'s' if jobs != 1 else ''}" if jobs else "+" if cell in shard else ""
+            )
+        rows.append(row)
+    return rows
+
+
+def _cell_rows(loads: list[CellLoad], jobs_in: Counter) -> None:
+    shown = loads
+    if len(loads) > LISTED_CELLS:
+        fullest = sorted(loads, key=lambda load: (-load.utilisation, load.cell))[:FULLEST_CELLS]
+        keep = {load.cell for load in fullest}
+        keep |= {load.cell for load in loads if load.state != "active"}
+        shown = [load for load in loads if load.cell in keep]
+        info(f"the {FULLEST_CELLS} fullest cells and every cell that is not active:")
+    rows = [
+        (load.cell, load.state, f"{load.used}/{load.capacity}", f"{load.utilisation:.0%}",
+         str(load.tenants), str(jobs_in[load.cell]))
+        for load in shown
+    ]  # fmt: skip
+    info(text_table(("cell", "state", "capacity used", "used", "tenants", "jobs"), rows))
+    if len(shown) < len(loads):
+        info(
+            f"... {len(loads) - len(shown)} more cells: `cellctl shard --check --json` "
+            "lists every cell"
+        )
+
+
+def moves(changes: Sequence[Move], lock_file: str, *, full: bool = False) -> None:
     if not changes:
         info("\nno placement changes")
         return
     info(f"\n{len(changes)} placement change(s):")
-    for change in changes:
+    listed = changes
+    if len(changes) > LISTED_CHANGES and not full:
+        reasons = Counter(change.reason for change in changes)
+        info("  " + ", ".join(f"{count} {reason}" for reason, count in reasons.most_common()))
+        # State moves and removals first: they are what a reviewer has to look at.
+        listed = sorted(changes, key=_review_order)[:LISTED_CHANGES]
+    for change in listed:
         info(f"  {change.describe()}")
+    if len(listed) < len(changes):
+        info(
+            f"  ... {len(changes) - len(listed)} more: `git diff {lock_file}` shows every "
+            "change (`cellctl shard --full` lists them before the lock is written)"
+        )
+
+
+def _review_order(change: Move) -> int:
+    if change.job is not None and change.before and change.after:
+        return 0  # a job and its state move between cells
+    if change.after is None:
+        return 1  # a job, tenant or shard member leaves a cell
+    return 2 if change.before else 3  # a shard changes; something new is placed
+
+
+def moving_jobs(moving: Sequence[tuple[JobKey, JobMove]], *, full: bool = False) -> None:
+    """Warnings for the jobs whose state is moving, each with its next step."""
+    from cells.placement.moves import next_step
+
+    listed = moving if full else moving[:LISTED_CHANGES]
+    for (tenant, job), move in listed:
+        warning(
+            f"job {tenant}/{job} is moving {move.from_cell} -> {move.to_cell} ({move.step}); "
+            f"next: {next_step(tenant, job, move)}"
+        )
+    if len(listed) < len(moving):
+        warning(
+            f"... {len(moving) - len(listed)} more jobs are moving: `cellctl shard --check` "
+            "lists each with its next step"
+        )
 
 
 def placement_report(fleet: Fleet, previous: Placement | None, placement: Placement) -> None:

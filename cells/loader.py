@@ -7,13 +7,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from cells.checks import check_fleet
 from cells.collector import paused
 from cells.files import read_text
-from cells.model import Fleet
+from cells.model import Fleet, fields_of
 from cells.problems import FleetError, Problem
 from cells.yaml_source import line_of, read_yaml_document
 
@@ -117,26 +117,20 @@ def _shown(value: Any) -> str:
 
 
 def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    """The keys a mapping at `loc` accepts, found by walking the model's annotations."""
+    """The keys a mapping at `loc` accepts, found by walking the models' and records' fields."""
     annotation: Any = Fleet
     for part in loc:
         annotation = _model_in(annotation)
-        if (
-            isinstance(part, str)
-            and isinstance(annotation, type)
-            and issubclass(annotation, BaseModel)
-        ):
-            field = annotation.model_fields.get(part)
+        fields = fields_of(annotation)
+        if isinstance(part, str) and fields is not None:
+            field = fields.get(part)
             if field is None:
                 return []
             annotation = field.annotation
         else:
             args = typing.get_args(annotation)
             annotation = args[-1] if args else None
-    model = _model_in(annotation)
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return list(model.model_fields)
-    return []
+    return list(fields_of(_model_in(annotation)) or [])
 
 
 def _model_in(annotation: Any) -> Any:

@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
+from pydantic.fields import FieldInfo
+from pydantic_core import InitErrorDetails
+
+# A fleet file repeats most of its text per tenant (the home region, job ids, jar URIs, Flink
+# versions); a parser returns a new string for each occurrence, and a million tenants would keep
+# millions of copies. Values of a shared kind are kept once; ids unique to a tenant or cell are not.
+Shared = AfterValidator(sys.intern)
 
 Identifier = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", min_length=2, max_length=24),
 ]
-RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+SharedIdentifier = Annotated[Identifier, Shared]
+RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$"), Shared]
 AzName = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$")]
 SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
 VpcId = Annotated[str, StringConstraints(pattern=r"^vpc-[0-9a-f]{8,17}$")]
 TopicName = Annotated[
-    str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$", max_length=200)
+    str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$", max_length=200), Shared
 ]
-FlinkVersion = Annotated[str, StringConstraints(pattern=r"^(1\.20|2\.[0-2])\.\d+$")]
-JarUri = Annotated[str, StringConstraints(pattern=r"^(local|s3|https)://\S+\.jar$")]
-JavaClass = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)*$")]
-Image = Annotated[str, StringConstraints(pattern=r"^[\w.\-/:@]+$", max_length=255)]
+FlinkVersion = Annotated[str, StringConstraints(pattern=r"^(1\.20|2\.[0-2])\.\d+$"), Shared]
+JarUri = Annotated[str, StringConstraints(pattern=r"^(local|s3|https)://\S+\.jar$"), Shared]
+JavaClass = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)*$"), Shared
+]
+Image = Annotated[str, StringConstraints(pattern=r"^[\w.\-/:@]+$", max_length=255), Shared]
 KubernetesVersion = Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
 InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 BrokerType = Annotated[str, StringConstraints(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")]
@@ -49,6 +71,48 @@ Duration = Annotated[
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Record:
+    """What a fleet holds once per tenant, job, topic or cell: a frozen pydantic dataclass with
+    slots (see `record`), validated as strictly as a `Strict` model and failing the same way.
+
+    A model instance carries a `__dict__` and a set of the fields given: about 1 KB for a job,
+    against about 150 bytes with slots, and a million tenants hold four such objects each."""
+
+    __slots__ = ()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _as_model_errors(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Report a wrong key or a non-mapping as a model does (`extra_forbidden`,
+        `model_type`): the loader and its users read those, not the dataclass's own kinds."""
+        try:
+            return handler(data)
+        except ValidationError as error:
+            raise ValidationError.from_exception_data(
+                error.title, [_as_model_error(cls, e) for e in error.errors()]
+            ) from None
+
+
+def _as_model_error(cls: type, error: Any) -> InitErrorDetails:
+    kind, ctx = error["type"], error.get("ctx")
+    if kind == "unexpected_keyword_argument":
+        kind = "extra_forbidden"
+    elif kind == "dataclass_type":
+        kind, ctx = "model_type", {"class_name": cls.__name__}
+    details = InitErrorDetails(type=kind, loc=error["loc"], input=error["input"])
+    if ctx is not None:
+        details["ctx"] = ctx
+    return details
+
+
+record = dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid"))
+
+
+def fields_of(kind: Any) -> dict[str, FieldInfo] | None:
+    """The fields of a model or record class, None for anything else: the keys a mapping takes."""
+    return getattr(kind, "__pydantic_fields__", None) if isinstance(kind, type) else None
 
 
 class Subnet(Strict):
@@ -115,10 +179,11 @@ class CellState(StrEnum):
     STANDBY = "standby"
 
 
-class Cell(Strict):
+@record
+class Cell(_Record):
     id: Identifier
     region: RegionName
-    size: str
+    size: Annotated[str, Shared]
     wave: int = Field(strict=True, ge=0, le=1000)
     state: CellState = CellState.ACTIVE
 
@@ -129,7 +194,8 @@ class Tier(StrEnum):
     BATCH = "batch"
 
 
-class Topic(Strict):
+@record
+class Topic(_Record):
     name: TopicName
     partitions: int = Field(strict=True, ge=1, le=10000)
     retention_hours: int = Field(strict=True, ge=1, le=87600)
@@ -150,21 +216,27 @@ class UpgradeMode(StrEnum):
     LAST_STATE = "last-state"
 
 
-class TaskManagerResources(Strict):
+@record
+class TaskManagerResources(_Record):
     cpu: float = Field(strict=True, default=1.0, ge=0.25, le=64)
     memory_mb: int = Field(strict=True, default=4096, ge=1024, le=262144)
     slots: int = Field(strict=True, default=2, ge=1, le=64)
 
 
-class Job(Strict):
-    id: Identifier
+# Frozen, so every job that leaves `taskmanager` out can hold the same one.
+DEFAULT_TASKMANAGER = TaskManagerResources()
+
+
+@record
+class Job(_Record):
+    id: SharedIdentifier
     jar_uri: JarUri
     entry_class: JavaClass | None = None
-    args: list[str] = Field(default_factory=list)
+    args: tuple[str, ...] = ()
     image: Image | None = None
     flink_version: FlinkVersion | None = None
     parallelism: int = Field(strict=True, ge=1, le=10000)
-    taskmanager: TaskManagerResources = Field(default_factory=TaskManagerResources)
+    taskmanager: TaskManagerResources = DEFAULT_TASKMANAGER
     state_size: StateSize = StateSize.SMALL
     upgrade_mode: UpgradeMode = UpgradeMode.SAVEPOINT
     capacity_units: int = Field(strict=True, ge=1, le=1_000_000)
@@ -173,12 +245,13 @@ class Job(Strict):
     dr_rpo_seconds: int | None = Field(strict=True, default=None, ge=60, le=604800)
 
 
-class Tenant(Strict):
+@record
+class Tenant(_Record):
     id: Identifier
     home_region: RegionName
     tier: Tier
     shard_size: int = Field(strict=True, ge=1, le=64)
-    pinned_cells: list[Identifier] | None = None
+    pinned_cells: list[SharedIdentifier] | None = None
     flink_version: FlinkVersion | None = None
     topics: list[Topic] = Field(default_factory=list)
     jobs: list[Job] = Field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -313,7 +314,10 @@ def stack_names(fleet: Fleet) -> dict[str, str]:
 def stack_config(fleet: Fleet, stack: str, fleet_file: str) -> dict[str, str]:
     """The config keys cellctl owns in a stack file; Pulumi's own keys (encryptionsalt,
     secretsprovider) and any other config are the user's and are kept as they are."""
-    cell_id = stack_names(fleet)[stack]
+    return _stack_config(fleet, stack, stack_names(fleet)[stack], fleet_file)
+
+
+def _stack_config(fleet: Fleet, stack: str, cell_id: str, fleet_file: str) -> dict[str, str]:
     cell = fleet.cell(cell_id)
     assert cell is not None
     if stack == cell_id:
@@ -329,11 +333,12 @@ def stack_config(fleet: Fleet, stack: str, fleet_file: str) -> dict[str, str]:
 
 
 def render_stack_file(
-    fleet: Fleet, stack: str, fleet_file: str, existing: dict[str, Any] | None = None
+    owned: dict[str, str], fleet_file: str, existing: dict[str, Any] | None = None
 ) -> str:
+    """The stack file: the existing document with cellctl's own config keys set to `owned`."""
     document = dict(existing or {})
     config = dict(document.get("config") or {})
-    config.update(stack_config(fleet, stack, fleet_file))
+    config.update(owned)
     document["config"] = dict(sorted(config.items()))
     body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
     return STACK_HEADER.format(fleet_file=fleet_file) + body
@@ -362,25 +367,51 @@ def sync_stacks(
     """Bring stacks_dir in line with the fleet; stack files of departed cells are only reported.
     Only cellctl's own config keys are compared and written; the rest of a file is kept."""
     report = SyncReport()
-    wanted = {stack_file_name(stack): stack for stack in stack_names(fleet)}
+    stacks = stack_names(fleet)
+    wanted = {stack_file_name(stack): stack for stack in stacks}
+    writes: list[tuple[Path, str]] = []
     for name, stack in sorted(wanted.items()):
         target = stacks_dir / name
         existing = read_stack_document(target) if files.exists(target) else None
+        owned = _stack_config(fleet, stack, stacks[stack], fleet_file)
         if existing is None:
             report.created.append(name)
-        elif _owned(existing) != stack_config(fleet, stack, fleet_file):
+        elif _owned(existing) != owned:
             report.updated.append(name)
         else:
             report.unchanged.append(name)
             continue
         if write:
-            text = render_stack_file(fleet, stack, fleet_file, existing)
-            files.write_text(target, text, inputs=inputs, make_parents=True)
+            writes.append((target, render_stack_file(owned, fleet_file, existing)))
+    _write_all(writes, inputs)
     if files.exists(stacks_dir) and stacks_dir.is_dir():
         report.orphaned = sorted(
             p.name for p in stacks_dir.glob("Pulumi.*.yaml") if p.name not in wanted
         )
     return report
+
+
+# Each stack file is written whole (a temporary file, fsync, rename); each waits milliseconds
+# for its own fsync, so a fleet's thousand files are written a few at a time, not in a row.
+WRITERS = 8
+
+
+def _write_all(writes: list[tuple[Path, str]], inputs: tuple[Path, ...]) -> None:
+    if len(writes) < 2:
+        for target, text in writes:
+            files.write_text(target, text, inputs=inputs, make_parents=True)
+        return
+    pool = ThreadPoolExecutor(max_workers=WRITERS)
+    try:
+        pending = [
+            pool.submit(files.write_text, target, text, inputs=inputs, make_parents=True)
+            for target, text in writes
+        ]
+        for future in pending:
+            future.result()  # the first failure, in file order
+    finally:
+        # On a failure or Ctrl-C no further file is started; those under way finish whole.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _owned(document: dict[str, Any]) -> dict[str, str]:

@@ -85,3 +85,16 @@ def synthetic_fleet(
                 }
             )
     return data
+
+
+def as_parsed(node: Any) -> Any:
+    """The same data with every string a new object, in place, as a YAML parser returns it:
+    the generator's shared literals would hide what a fleet keeps per tenant."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = as_parsed(value)
+    elif isinstance(node, list):
+        node[:] = [as_parsed(value) for value in node]
+    elif isinstance(node, str):
+        return (node + " ")[:-1]
+    return node

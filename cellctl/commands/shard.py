@@ -12,6 +12,7 @@ from cellctl import render
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
 from cellctl.project import find_project
 from cells import files
+from cells.collector import paused
 from cells.loader import load_fleet
 from cells.model import CellState, Fleet
 from cells.placement import (
@@ -44,6 +45,10 @@ def shard(
     report: Annotated[bool, typer.Option("--report", help="Print load, overlap, risk.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     fleet_file: Annotated[Path | None, typer.Option("--fleet", help="Fleet file.")] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Print every tenant and change, however large the fleet."),
+    ] = False,
 ) -> None:
     """Place new tenants and jobs, keeping every existing assignment; update the lock file."""
     if rebalance and drain:
@@ -51,6 +56,21 @@ def shard(
             Path("cellctl"),
             [Problem("--drain", "usage", "--rebalance and --drain are separate steps")],
         )
+    # Everything this command builds (the fleet, both placements, the lock's text) stays alive
+    # to its end: automatic collections on the way would only walk it again and again.
+    with paused():
+        _shard(rebalance, drain, check, report, as_json, fleet_file, full)
+
+
+def _shard(
+    rebalance: bool,
+    drain: str | None,
+    check: bool,
+    report: bool,
+    as_json: bool,
+    fleet_file: Path | None,
+    full: bool,
+) -> None:
     project = find_project()
     path = project.fleet_file(fleet_file)
     fleet = load_fleet(path)
@@ -66,14 +86,14 @@ def shard(
     except PlacementError as error:
         raise FleetError(path, error.problems) from None
     text = render_lock(fleet, locked)
+    relative = project.relative(lock_file)
     if as_json:
         render.info(json.dumps(render.placement_json(fleet, previous, result), indent=2))
     else:
-        render.placement_tables(fleet, result.placement)
-        render.moves(result.moves)
+        render.placement_tables(fleet, result.placement, full=full)
+        render.moves(result.moves, relative, full=full)
         if report:
             render.placement_report(fleet, previous, result.placement)
-    relative = project.relative(lock_file)
     status = render.note if as_json else render.info
     moving = in_progress(locked)
     if check:
@@ -107,11 +127,7 @@ def shard(
         )
     else:
         status(f"{relative} is up to date")
-    for (tenant, job), move in moving:
-        render.warning(
-            f"job {tenant}/{job} is moving {move.from_cell} -> {move.to_cell} ({move.step}); "
-            f"next: {next_step(tenant, job, move)}"
-        )
+    render.moving_jobs(moving, full=full)
 
 
 def _check_drainable(

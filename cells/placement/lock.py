@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cells import files
 from cells.model import CellState, Fleet
+from cells.placement.lock_text import LOCK_VERSION, lock_text
 from cells.placement.model import JobMove, MoveStep, Placement
 from cells.placement.moves import move_problems
 from cells.problems import FleetError, Problem
 from cells.yaml_source import line_of, read_yaml
-
-LOCK_VERSION = 1
-HEADER = (
-    "# Placement lock, written by `cellctl shard`: commit it with the fleet file.\n"
-    "# `pulumi up` reads it and never re-shuffles; change it only through `cellctl shard`.\n"
-)
 
 
 class _LockMove(BaseModel):
@@ -36,11 +30,6 @@ class _LockTenant(BaseModel):
     moves: dict[str, _LockMove] = Field(default_factory=dict)
 
 
-def _move_entry(move: JobMove) -> dict[str, str]:
-    entry = {"from": move.from_cell, "to": move.to_cell, "step": move.step.value}
-    return {**entry, "savepoint": move.savepoint} if move.savepoint else entry
-
-
 class _LockFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int
@@ -54,24 +43,7 @@ def lock_path(fleet_file: Path) -> Path:
 
 
 def render_lock(fleet: Fleet, placement: Placement) -> str:
-    # Jobs grouped by tenant in one sorted pass, not a scan of every job for every tenant.
-    jobs: dict[str, dict[str, str]] = {}
-    for (owner, job), cell in sorted(placement.jobs.items()):
-        jobs.setdefault(owner, {})[job] = cell
-    tenants = {
-        tenant: {"cells": list(shard), "jobs": jobs.get(tenant, {})}
-        for tenant, shard in sorted(placement.shards.items())
-    }
-    for (tenant, job), move in sorted(placement.moves.items()):
-        if tenant in tenants:
-            tenants[tenant].setdefault("moves", {})[job] = _move_entry(move)
-    body = {"version": LOCK_VERSION, "fleet": fleet.name, "tenants": tenants}
-    text = yaml.dump(body, Dumper=_DUMPER, sort_keys=False, default_flow_style=None, width=100)
-    return HEADER + text
-
-
-# libyaml's emitter where PyYAML has it: the same bytes as the pure-Python one, twice as fast.
-_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return lock_text(fleet.name, placement)
 
 
 def read_lock(file: Path) -> Placement:
@@ -131,6 +103,11 @@ def disagreements(fleet: Fleet, placement: Placement) -> list[Problem]:
     """Where the lock no longer describes the fleet; each names the command that fixes it."""
     problems: list[Problem] = []
     update = "run `cellctl shard` and commit the lock file"
+    # Each tenant's placed jobs, grouped once: a scan of every job per tenant grows with the
+    # square of the fleet.
+    placed_jobs: dict[str, set[str]] = {}
+    for owner, job in placement.jobs:
+        placed_jobs.setdefault(owner, set()).add(job)
     for tenant_id in sorted(set(placement.shards) - {t.id for t in fleet.tenants}):
         problems.append(
             Problem(
@@ -182,7 +159,7 @@ def disagreements(fleet: Fleet, placement: Placement) -> list[Problem]:
                 Problem(where, "lock-pins", f"tenant '{tenant.id}' pins other cells: {update}")
             )
         declared = {j.id for j in tenant.jobs}
-        placed = {j for (t, j) in placement.jobs if t == tenant.id}
+        placed = placed_jobs.get(tenant.id, set())
         for job in sorted(declared - placed):
             problems.append(
                 Problem(

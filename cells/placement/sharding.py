@@ -793,6 +793,10 @@ def _moves(
     before_shards = previous.shards if previous else {}
     before_jobs = previous.jobs if previous else {}
     why_shard = "rebalance" if rebalance else f"cell {drain} drained" if drain else None
+    # Jobs of the lock grouped by tenant once: a scan of every job per tenant was quadratic.
+    locked_jobs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for (owner, job_id), old_cell in sorted(before_jobs.items()):
+        locked_jobs[owner].append((job_id, old_cell))
     moves: list[Move] = []
     for tenant in fleet.tenants:
         old = before_shards.get(tenant.id)
@@ -830,8 +834,8 @@ def _moves(
                 reason = "rebalance: load"
             moves.append(Move(tenant.id, job.id, old_cell, new_cell, reason))
         declared = {job.id for job in tenant.jobs}
-        for (owner, job_id), old_cell in sorted(before_jobs.items()):
-            if owner == tenant.id and job_id not in declared:
+        for job_id, old_cell in locked_jobs.get(tenant.id, ()):
+            if job_id not in declared:
                 moves.append(Move(tenant.id, job_id, old_cell, None, JOB_REMOVED))
     for tenant_id in sorted(set(before_shards) - set(placement.shards)):
         moves.append(

@@ -50,6 +50,9 @@ MULTI_START_ORDERS = 24
 BALANCE_SOURCES = 8
 # How many preferred cells to rank at once; a tenant needing more falls back to a full ranking.
 RANK_DEPTH_EXTRA = 4
+# A rebalance alternates the load and tenant passes at most this often (it ends sooner: when
+# neither moves anything, which is what makes a second rebalance a no-op).
+REBALANCE_ROUNDS = 8
 # Bounded search when greedy shard choice meets the overlap bound.
 SEARCH_LIMIT = 20_000
 JOB_REMOVED = "job removed from the fleet"
@@ -175,12 +178,16 @@ class _RegionPlacer:
                 continue
             self._register(tenant, shard)
         order = sorted((self.by_id[t] for t in fresh), key=lambda t: (stable_id(t.id), t.id))
+        # Members a shard keeps (a drain, a grown k) count against the bound from the start.
+        for start in fresh.values():
+            for cell in start:
+                self.members[cell] += 1
         depth = max((t.shard_size for t in order), default=0) + RANK_DEPTH_EXTRA
         preferences = top_ranked([t.id for t in order], self.active, depth) if order else []
         for tenant, preferred in zip(order, preferences, strict=True):
             start = fresh[tenant.id]
             cells = [self.active[i] for i in preferred]
-            self._register(tenant, self._choose(tenant, start, cells))
+            self._register(tenant, self._choose(tenant, start, cells), counted=start)
         self._place_jobs()
 
     def _kept_shards(self) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
@@ -329,11 +336,13 @@ class _RegionPlacer:
             f"Make it feasible with {', '.join(fixes[:-1])} or {fixes[-1]}",
         )
 
-    def _register(self, tenant: Tenant, shard: tuple[str, ...]) -> None:
+    def _register(
+        self, tenant: Tenant, shard: tuple[str, ...], counted: tuple[str, ...] = ()
+    ) -> None:
         share = self._tenant_units(tenant) / max(len(shard), 1)
         for cell in shard:
             self.share[cell] += share
-            self.members[cell] += 1
+            self.members[cell] += cell not in counted
         if self.max_overlap is not None and len(shard) > self.max_overlap:
             for subset in itertools.combinations(sorted(shard), self.max_overlap + 1):
                 key = frozenset(subset)
@@ -403,13 +412,16 @@ class _RegionPlacer:
             key=lambda item: (choices[item[0].id], -item[2], order_id[item[0].id], item[1])
         )
         self._check_kept_capacity()
+        kept_peak = max((self.load[c] / self.capacity[c] for c in self.active), default=0.0)
         balancing = self.rebalance or self.previous is None
         if not balancing or len(pending) > MULTI_START_MAX_JOBS:
             self._greedy(pending, balancing)
         else:
             self._multi_start(pending)
-        if self.rebalance:
-            self._balance_members()
+        if self.rebalance and self.member_bound is not None:
+            for _ in range(REBALANCE_ROUNDS):
+                if not self._balance_members(kept_peak) or not self._balance():
+                    break
 
     def _multi_start(self, pending: list[tuple[Tenant, str, int]]) -> None:
         """Small regions: a few more job orders, seeded from stable digests, keep the best
@@ -556,32 +568,34 @@ class _RegionPlacer:
             cell = placed
         return cell
 
-    def _balance(self) -> None:
+    def _balance(self) -> bool:
         """Local search: one move at a time while it lowers the region's maximum utilisation,
         or keeps it and lowers sum(load^2 / capacity). A move takes a job to another cell of its
         shard or, in a rebalance, swaps a shard member for a cell outside the shard (with the
         jobs it ran there). Stops at BALANCE_TARGET once no active cell is empty. Each move
         strictly improves (max, sum) in lexicographic order, so the search ends, and never ends
-        worse than it started."""
+        worse than it started. True if it moved anything."""
         if not self.active:
-            return
+            return False
         units = {(t.id, j.id): j.capacity_units for t in self.tenants for j in t.jobs}
         by_cell: dict[str, list[JobKey]] = defaultdict(list)
         for key, cell in self.jobs.items():
             by_cell[cell].append(key)
+        moved = False
         for _ in range(4 * (len(self.active) + len(units))):
             util = {c: self.load[c] / self.capacity[c] for c in self.active}
             mean = sum(util.values()) / len(util)
             ordered = sorted(self.active, key=lambda c: (-util[c], c))
             if mean == 0:
-                return
+                return moved
             if util[ordered[0]] / mean <= BALANCE_TARGET and util[ordered[-1]] > 0:
-                return
+                return moved
             move = self._best_move(ordered, util, units, by_cell)
             if self.rebalance:
                 move = self._best_member_move(ordered, util, units, by_cell, move)
             if move is None:
-                return
+                return moved
+            moved = True
             _, _, keys, source, target = move
             for key in keys:
                 self.load[source] -= units[key]
@@ -592,16 +606,20 @@ class _RegionPlacer:
             tenant_id = keys[0][0]
             if source in self.shards[tenant_id] and target not in self.shards[tenant_id]:
                 self._swap_member(self.by_id[tenant_id], source, target)
+        return moved
 
-    def _balance_members(self) -> None:
+    def _balance_members(self, kept_peak: float) -> bool:
         """Rebalance only: while an active cell holds more than member_bound tenants, move one
         of its shard members to a cell with fewer tenants, with the jobs it runs there. Members
         running no job go first (moving them moves no state), then the fewest capacity units.
-        A move needs room, keeps max_overlap and never raises the region's highest utilisation;
-        each lowers sum(tenants per cell^2), so the pass ends, and it starts from the lock."""
+        A move needs room and keeps max_overlap; it may raise a cell's utilisation up to the
+        region's highest, or up to BALANCE_TARGET x the mean but never past `kept_peak` (the
+        highest before this rebalance placed anything), so load never ends worse than it
+        started. Each move lowers sum(tenants per cell^2), so the pass ends. True if it moved
+        anything."""
         bound = self.member_bound
         if bound is None:
-            return
+            return False
         units = {(t.id, j.id): j.capacity_units for t in self.tenants for j in t.jobs}
         running: dict[str, dict[str, list[JobKey]]] = defaultdict(lambda: defaultdict(list))
         for key, cell in self.jobs.items():
@@ -612,15 +630,19 @@ class _RegionPlacer:
                 hosted[cell].add(tenant_id)
         order_id = {t.id: stable_id(t.id) for t in self.tenants}
         stuck: set[str] = set()
+        moved = False
         while True:
             over = [c for c in self.active if self.members[c] > bound and c not in stuck]
             if not over:
-                return
+                return moved
             source = max(over, key=lambda c: (self.members[c], c))
-            move = self._member_balance_move(source, running, hosted, units, order_id)
+            util = [self.load[c] / self.capacity[c] for c in self.active]
+            ceiling = max(max(util), min(BALANCE_TARGET * sum(util) / len(util), kept_peak))
+            move = self._member_balance_move(source, running, hosted, units, order_id, ceiling)
             if move is None:
                 stuck.add(source)
                 continue
+            moved = True
             tenant_id, target = move
             for key in running[source].pop(tenant_id, []):
                 self.load[source] -= units[key]
@@ -638,10 +660,10 @@ class _RegionPlacer:
         hosted: dict[str, set[str]],
         units: dict[JobKey, int],
         order_id: dict[str, int],
+        ceiling: float,
     ) -> tuple[str, str] | None:
         """(tenant, target) for _balance_members: the cheapest member of `source` to move to
         one of the cells with fewest tenants, or None if no member may move."""
-        ceiling = max(self.load[c] / self.capacity[c] for c in self.active)
         targets = sorted(
             (c for c in self.active if self.members[c] + 1 < self.members[source]),
             key=lambda c: (self.members[c], c),
@@ -736,6 +758,8 @@ class _RegionPlacer:
                 size = sum(units[key] for key in keys)
                 for target in targets:
                     if target in shard or self.load[target] + size > self.capacity[target]:
+                        continue
+                    if self.member_bound is not None and self.members[target] >= self.member_bound:
                         continue
                     score = self._score(
                         ordered, util, source, target, self.load[source], self.load[target],

@@ -399,13 +399,17 @@ def _names(fleet: Fleet) -> Iterator[Problem]:
                     "aws-name",
                     f"{problem}; shorten the cell id or the fleet name",
                 )
+    # The longest cell id gives the longest names: found once per region, not per tenant.
+    longest_in: dict[str, str | None] = {}
     for ti, tenant in enumerate(fleet.tenants):
-        cells = fleet.cells_in(tenant.home_region)
-        if not cells:
+        region = tenant.home_region
+        if region not in longest_in:
+            ids = [c.id for c in fleet.cells_in(region)]
+            longest = max(ids, key=len) if ids else None
+            longest_in[region] = recovery_stack(longest) if longest and region in lost else longest
+        longest = longest_in[region]
+        if longest is None:
             continue
-        longest = max(cells, key=lambda c: len(c.id)).id
-        if tenant.home_region in lost:
-            longest = recovery_stack(longest)
         for rule, name in tenant_names(fleet.name, longest, tenant.id).rules():
             problem = rule.violation(name)
             if problem:

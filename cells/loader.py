@@ -15,7 +15,7 @@ from cells.collector import paused
 from cells.files import read_text
 from cells.model import Fleet, fields_of
 from cells.problems import FleetError, Problem
-from cells.yaml_source import line_of, read_yaml_document
+from cells.yaml_source import YamlDocument, line_of, read_yaml_document
 
 PATTERN_HINTS = {
     r"^[a-z][a-z0-9-]*[a-z0-9]$": "lower-case letters, digits and '-', starting with a letter",
@@ -49,12 +49,9 @@ def load_fleet(file: Path | str) -> Fleet:
 @lru_cache(maxsize=8)
 def _load(resolved: Path, _mtime_ns: int, _size: int, shown: str) -> Fleet:
     shown_path = Path(shown)
-    try:
-        document = read_yaml_document(resolved)
-    except FleetError as error:  # name the file as the user wrote it
-        raise FleetError(shown_path, error.problems) from None
-    data, lines = document.data, document.lines
+    data = _read(resolved, shown_path, located=False).data
     if not isinstance(data, dict):
+        lines = _read(resolved, shown_path).lines
         raise FleetError(
             shown_path,
             [
@@ -69,16 +66,27 @@ def _load(resolved: Path, _mtime_ns: int, _size: int, shown: str) -> Fleet:
     try:
         fleet = Fleet.model_validate(data)
     except ValidationError as exc:
+        document = _read(resolved, shown_path)
         problems = [
             _from_pydantic(error, document.raw_scalars) for error in exc.errors(include_url=False)
         ]
         raise FleetError(
-            shown_path, [p.at_line(line_of(lines, p.location)) for p in problems]
+            shown_path, [p.at_line(line_of(document.lines, p.location)) for p in problems]
         ) from None
     problems = check_fleet(fleet)
     if problems:
+        lines = _read(resolved, shown_path).lines
         raise FleetError(shown_path, [p.at_line(line_of(lines, p.location)) for p in problems])
     return fleet
+
+
+def _read(resolved: Path, shown: Path, *, located: bool = True) -> YamlDocument:
+    """The fleet file's document; located (with lines) only when there is a problem to place,
+    so the file is read a second time only when it is wrong."""
+    try:
+        return read_yaml_document(resolved, located=located)
+    except FleetError as error:  # name the file as the user wrote it
+        raise FleetError(shown, error.problems) from None
 
 
 def _from_pydantic(error: ErrorDetails, raw_scalars: dict[str, str] | None = None) -> Problem:

@@ -3,6 +3,7 @@ documents that nest too deeply or expand aliases without bound are refused befor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,21 +39,52 @@ def read_yaml(file: Path) -> tuple[Any, dict[str, int]]:
     return document.data, document.lines
 
 
-def read_yaml_document(file: Path) -> YamlDocument:
+def read_yaml_document(file: Path, *, located: bool = True) -> YamlDocument:
+    """`located=False` leaves `lines` and `raw_scalars` empty where it can (a third faster), for
+    callers that read the file again, located, only when they have a problem to report."""
     text = read_text(file)
     with paused():
-        return _read(file, text)
+        return _read(file, text, located)
 
 
-def _read(file: Path, text: str) -> YamlDocument:
+def _read(file: Path, text: str, located: bool) -> YamlDocument:
     try:
-        if _LIBYAML is not None:
+        try:
+            if not _NEEDS_NODES.search(text):
+                try:
+                    return _from_events(file, text, located)
+                except _Unusual:
+                    pass
+            return _from_nodes(file, text)
+        except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+            raise FleetError(
+                file, [Problem("", "number-too-large", f"a number cannot be read: {exc}")]
+            ) from None
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(file, exc) from None
+    except yaml.YAMLError as exc:
+        raise FleetError(file, [Problem("", "yaml-syntax", f"malformed YAML: {exc}")]) from None
+
+
+# Anchors, explicit tags and merge keys need PyYAML's node graph and constructor; documents
+# without them are built straight from the parser's events, without holding a node per value.
+_NEEDS_NODES = re.compile(r"[&!]|<<")
+
+
+class _Unusual(Exception):
+    """The document holds something only the node graph reads exactly: an alias, a complex key,
+    a tag without a plain constructor, a second document."""
+
+
+def _from_nodes(file: Path, text: str) -> YamlDocument:
+    try:
+        if _LIBYAML is not None and nesting_bound(text) > MAX_DEPTH:
             # libyaml composes nodes recursively in C, where nesting without bound would crash
             # the process instead of raising: its event stream, flat, is measured first.
             _check_depth(file, _LIBYAML(text))
         loader = (_LIBYAML or _BoundedLoader)(text)
-    except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(file, exc) from None
+    except yaml.MarkedYAMLError:
+        raise
     except yaml.YAMLError as exc:
         raise FleetError(file, [Problem("", "yaml-syntax", f"unreadable YAML: {exc}")]) from None
     try:
@@ -64,28 +96,73 @@ def _read(file: Path, text: str) -> YamlDocument:
             raise _too_deep(file, None) from None
         if node is None:
             raise FleetError(file, [Problem("", "empty", "the file is empty")])
-        walk = _Walk(file)
-        walk.visit(node, "", 0)
+        walk = _Walk(file, loader, anchored="&" in text)
+        data = walk.visit(node, "", 0)
         if walk.duplicates:
             raise FleetError(file, walk.duplicates)
-        try:
-            data = loader.construct_document(node)
-        except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
-            raise FleetError(
-                file, [Problem("", "number-too-large", f"a number cannot be read: {exc}")]
-            ) from None
         return YamlDocument(data, walk.lines, walk.raw_scalars)
-    except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(file, exc) from None
-    except yaml.YAMLError as exc:
-        raise FleetError(file, [Problem("", "yaml-syntax", f"malformed YAML: {exc}")]) from None
     finally:
         loader.dispose()
 
 
+def _from_events(file: Path, text: str, located: bool = True) -> YamlDocument:
+    try:
+        loader = (_LIBYAML or _BoundedLoader)(text)
+    except yaml.YAMLError:
+        raise _Unusual from None
+    try:
+        build = _EventBuilder(file, loader, located)
+        document = build.document()
+    finally:
+        loader.dispose()
+    if build.duplicates:
+        if not located:
+            return _from_events(file, text)
+        raise FleetError(file, build.duplicates)
+    return document
+
+
+# Block collections nest by indentation, or compactly after `- `, `? ` and `: ` at a line's
+# start; flow collections by brackets.
+_LINE_START = re.compile(r"^[ \t?:-]*", re.MULTILINE)
+
+
+def nesting_bound(text: str) -> int:
+    """An upper bound on how deeply `text` nests, found without parsing it.
+
+    A nested block collection starts at a greater column than its parent, except a sequence
+    that is a mapping's value, whose items are again further in; its column is at most the
+    indentation and indicators that start its line. Every flow level needs a bracket, and
+    brackets inside strings only make the bound larger.
+    """
+    widest = max(map(len, _LINE_START.findall(text)), default=0)
+    return 2 * (widest + 1) + text.count("[") + text.count("{")
+
+
 # The C parser (libyaml) where PyYAML was built with it: the same documents, marks and errors,
 # parsed ten times faster than the pure-Python one.
-_LIBYAML: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+_CSAFE: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+
+
+def _memoised(base: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
+    class Memoised(base):  # type: ignore[valid-type,misc]
+        """Resolves each distinct scalar once: a fleet file repeats most of its values."""
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._tags: dict[tuple[Any, Any, Any], str] = {}
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            key = (kind, value, implicit)
+            tag = self._tags.get(key)
+            if tag is None:
+                tag = self._tags[key] = super().resolve(kind, value, implicit)
+            return tag
+
+    return Memoised
+
+
+_LIBYAML = _memoised(_CSAFE) if _CSAFE is not None else None
 _OPENS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSES = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
@@ -150,12 +227,32 @@ class _BoundedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-class _Walk:
-    """One pass over the composed node graph: lines, duplicate keys, raw numeric scalars, and
-    the bounds on depth, alias cycles and alias expansion."""
+_STR, _INT, _FLOAT, _BOOL, _NULL = (
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")
+)
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
-    def __init__(self, file: Path) -> None:
+
+class _Walk:
+    """One pass over the composed node graph that builds the data and records lines, duplicate
+    keys, raw numeric scalars, and the bounds on depth, alias cycles and alias expansion.
+
+    Plain mappings, sequences and the core scalar tags are built here; anything else (merge
+    keys, timestamps, explicit tags) is left to the loader's own constructor, so the data is
+    what `yaml.safe_load` gives."""
+
+    def __init__(self, file: Path, loader: yaml.SafeLoader, anchored: bool) -> None:
         self.file = file
+        # Without an anchor there is no alias, and nothing to bound.
+        self.anchored = anchored
+        self.loader = loader
+        self.scalars = {
+            _STR: lambda node: node.value,
+            _INT: loader.construct_yaml_int,
+            _FLOAT: loader.construct_yaml_float,
+            _BOOL: loader.construct_yaml_bool,
+            _NULL: lambda node: None,
+        }
         self.lines: dict[str, int] = {}
         self.raw_scalars: dict[str, str] = {}
         self.duplicates: list[Problem] = []
@@ -163,11 +260,56 @@ class _Walk:
         self.visits = 0
         self.on_path: set[int] = set()
 
-    def visit(self, node: yaml.Node, key: str, depth: int) -> None:
+    def visit(self, node: yaml.Node, key: str, depth: int) -> Any:
         """`key` is the node's dotted path, built as the walk descends (not joined per node)."""
         line = node.start_mark.line + 1
         if depth > MAX_DEPTH:
             raise _too_deep(self.file, line)
+        if self.anchored:
+            self._bound_aliases(node, key, line)
+        self.lines[key] = line
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag in NUMERIC_TAGS:
+                self.raw_scalars[key] = node.value
+            build = self.scalars.get(node.tag)
+            return build(node) if build else self.loader.construct_object(node, deep=True)
+        if self.anchored:
+            self.on_path.add(id(node))
+        prefix = f"{key}." if key else ""
+        plain = node.tag == _MAP or node.tag == _SEQ
+        data: Any
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            data = {}
+            for key_node, value_node in node.value:
+                name = str(key_node.value)
+                child = prefix + name
+                if name in seen:
+                    self.duplicates.append(
+                        Problem(
+                            child,
+                            "duplicate-key",
+                            f"key '{name}' appears twice in the same mapping; keep one",
+                            key_node.start_mark.line + 1,
+                        )
+                    )
+                seen.add(name)
+                value = self.visit(value_node, child, depth + 1)
+                build = self.scalars.get(key_node.tag)
+                if build is None or not isinstance(key_node, yaml.ScalarNode):
+                    plain = False
+                elif plain:
+                    data[build(key_node)] = value
+        else:
+            data = [
+                self.visit(item, f"{prefix}{index}", depth + 1)
+                for index, item in enumerate(node.value)
+            ]
+        if self.anchored:
+            self.on_path.discard(id(node))
+        return data if plain else self.loader.construct_object(node, deep=True)
+
+    def _bound_aliases(self, node: yaml.Node, key: str, line: int) -> None:
         if id(node) in self.on_path:
             raise FleetError(
                 self.file,
@@ -196,33 +338,117 @@ class _Walk:
                     )
                 ],
             )
-        self.lines[key] = line
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag in NUMERIC_TAGS:
-                self.raw_scalars[key] = node.value
-            return
-        self.on_path.add(id(node))
+
+
+_CONSTANT_TAGS = {_INT, _FLOAT, _BOOL, _NULL, "tag:yaml.org,2002:timestamp"}
+
+
+class _EventBuilder:
+    """Builds the data, lines, raw numeric scalars and duplicate keys from the event stream, as
+    `_Walk` does from nodes, for documents without anchors, explicit tags or merge keys. Depth
+    is counted as the events arrive, so nesting is refused before anything recurses."""
+
+    def __init__(self, file: Path, loader: yaml.SafeLoader, located: bool) -> None:
+        self.file = file
+        self.loader = loader
+        # Unlocated, no dotted path is built: the lines are only read back to report problems.
+        self.located = located
+        self.next = loader.get_event
+        self.lines: dict[str, int] = {}
+        self.raw_scalars: dict[str, str] = {}
+        self.duplicates: list[Problem] = []
+        # Scalars that read as the same immutable value are built once.
+        self.constants: dict[tuple[str, str], Any] = {}
+
+    def document(self) -> YamlDocument:
+        self.next()  # the stream's start
+        event = self.next()
+        if isinstance(event, yaml.StreamEndEvent):
+            raise FleetError(self.file, [Problem("", "empty", "the file is empty")])
+        if not isinstance(event, yaml.DocumentStartEvent):
+            raise _Unusual
+        data = self.value(self.next(), "", 0)
+        if not isinstance(self.next(), yaml.DocumentEndEvent):
+            raise _Unusual
+        if not isinstance(self.next(), yaml.StreamEndEvent):
+            raise _Unusual
+        return YamlDocument(data, self.lines, self.raw_scalars)
+
+    def value(self, event: yaml.Event, key: str, depth: int) -> Any:
+        line = event.start_mark.line + 1
+        if self.located:
+            self.lines[key] = line
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            tag = self.scalar_tag(event)
+            if tag in NUMERIC_TAGS and self.located:
+                self.raw_scalars[key] = event.value
+            return self.scalar(event, tag)
+        if kind is yaml.MappingStartEvent:
+            self.open(event, yaml.MappingNode, _MAP, depth, line)
+            return self.mapping(key, depth)
+        if kind is yaml.SequenceStartEvent:
+            self.open(event, yaml.SequenceNode, _SEQ, depth, line)
+            prefix = f"{key}." if key else ""
+            items = []
+            while type(event := self.next()) is not yaml.SequenceEndEvent:
+                child = f"{prefix}{len(items)}" if self.located else ""
+                items.append(self.value(event, child, depth + 1))
+            return items
+        raise _Unusual  # an alias
+
+    def mapping(self, key: str, depth: int) -> dict[Any, Any]:
         prefix = f"{key}." if key else ""
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for key_node, value_node in node.value:
-                name = str(key_node.value)
-                child = prefix + name
-                if name in seen:
-                    self.duplicates.append(
-                        Problem(
-                            child,
-                            "duplicate-key",
-                            f"key '{name}' appears twice in the same mapping; keep one",
-                            key_node.start_mark.line + 1,
-                        )
+        data: dict[Any, Any] = {}
+        seen: set[str] = set()
+        while type(event := self.next()) is not yaml.MappingEndEvent:
+            if type(event) is not yaml.ScalarEvent:
+                raise _Unusual  # a complex key
+            name = str(event.value)
+            child = prefix + name if self.located else ""
+            if name in seen:
+                self.duplicates.append(
+                    Problem(
+                        child,
+                        "duplicate-key",
+                        f"key '{name}' appears twice in the same mapping; keep one",
+                        event.start_mark.line + 1,
                     )
-                seen.add(name)
-                self.visit(value_node, child, depth + 1)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                self.visit(item, f"{prefix}{index}", depth + 1)
-        self.on_path.discard(id(node))
+                )
+            seen.add(name)
+            name_key = self.scalar(event, self.scalar_tag(event))
+            data[name_key] = self.value(self.next(), child, depth + 1)
+        return data
+
+    def open(self, event: Any, kind: type[yaml.Node], plain: str, depth: int, line: int) -> None:
+        if depth >= MAX_DEPTH:
+            raise _too_deep(self.file, line)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(kind, None, event.implicit)
+        if tag != plain or event.anchor is not None:
+            raise _Unusual
+
+    def scalar_tag(self, event: Any) -> str:
+        if event.anchor is not None:
+            raise _Unusual
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        return str(tag)
+
+    def scalar(self, event: Any, tag: str) -> Any:
+        if tag == _STR:
+            return event.value
+        if tag not in _CONSTANT_TAGS:
+            raise _Unusual  # a merge key, or a tag PyYAML's constructor decides
+        try:
+            return self.constants[(tag, event.value)]
+        except KeyError:
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            built = self.loader.yaml_constructors[tag](self.loader, node)
+            self.constants[(tag, event.value)] = built
+            return built
 
 
 def line_of(lines: dict[str, int], location: str) -> int | None:

@@ -3,6 +3,8 @@ repeated text held once."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import tracemalloc
 from typing import Any
 
@@ -124,3 +126,13 @@ def test_a_validated_fleet_holds_under_1_kb_per_tenant() -> None:
         tracemalloc.stop()
     assert len(fleet.tenants) == 2_000
     assert held / 2_000 < 1024, f"{held / 2_000:.0f} bytes per tenant"
+
+
+def test_a_fleet_survives_pickling_copying_and_a_dump_validated_again() -> None:
+    """Plans may hand a fleet to worker processes, and tools copy it: records behave as models."""
+    fleet = _parsed_fleet(4)
+    assert pickle.loads(pickle.dumps(fleet)) == fleet
+    assert copy.deepcopy(fleet) == fleet
+    again = Fleet.model_validate(fleet.model_dump())
+    assert again == fleet and again.tenant("r0-t00003") == fleet.tenants[3]
+    assert again.tenants[0] != fleet.tenants[1]

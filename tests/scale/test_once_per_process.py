@@ -16,7 +16,7 @@ from cells.loader import load_fleet
 from cells.placement import Placement, load_placement, lock_path
 from cells.problems import FleetError
 from offline import PlanError
-from offline.planner import collector_paused, record_program
+from offline.planner import record_program, young_collections_only
 from tests.helpers import EXAMPLE_FLEET
 
 
@@ -94,8 +94,9 @@ def test_placement_by_cell_is_the_scan(shards: dict[str, list[str]], data: st.Da
         assert placement.jobs_in(cell) == sorted(k for k, c in jobs.items() if c == cell)
 
 
-def test_collector_is_back_on_after_a_failing_program() -> None:
+def test_collector_is_back_as_it_was_after_a_failing_program() -> None:
     assert gc.isenabled()
+    before = gc.get_threshold()
 
     def failing() -> None:
         raise __import__("pulumi").RunError("boom")
@@ -103,9 +104,34 @@ def test_collector_is_back_on_after_a_failing_program() -> None:
     with pytest.raises(PlanError, match="boom"):
         record_program("s", {"aws:region": "us-east-1"}, failing)
     assert gc.isenabled()
+    assert gc.get_threshold() == before
+
+
+def test_only_young_collections_run_while_a_program_runs() -> None:
+    passes: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    def program() -> None:
+        # Far more new containers than one young pass and one old-generation threshold hold.
+        kept = [[i] for i in range(50 * gc.get_threshold()[0] + 200_000)]
+        assert kept
+
+    gc.callbacks.append(seen)
+    try:
+        record_program("s", {"aws:region": "us-east-1"}, program)
+    finally:
+        gc.callbacks.remove(seen)
+    assert passes and set(passes[:-1]) == {0}, "automatic passes walk the newest objects only"
+    assert passes[-1] == 1, "one pass over both young generations after the program"
+
+
+def test_a_callers_disabled_collector_stays_disabled() -> None:
     gc.disable()
     try:
-        with collector_paused():
+        with young_collections_only():
             assert not gc.isenabled()
         assert not gc.isenabled(), "a caller's own choice is kept"
     finally:

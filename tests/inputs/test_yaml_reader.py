@@ -1,0 +1,248 @@
+"""The strict YAML reader builds the same data as `yaml.safe_load`, and its depth pre-check is
+skipped only where the document provably nests less than the limit."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cells.problems import FleetError
+from cells.yaml_source import (
+    MAX_DEPTH,
+    YamlDocument,
+    _from_events,
+    _from_nodes,
+    _Unusual,
+    nesting_bound,
+    read_yaml_document,
+)
+
+SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Scalars whose YAML 1.1 reading differs from their text, and explicit tags the fast path hands
+# back to PyYAML's own constructor.
+TRICKY = [
+    "a: 0o17\nb: 017\nc: 0x1F\nd: 1_000\ne: 190:20:30\nf: +12\ng: -0b101\n",
+    "a: 1.5e3\nb: .inf\nc: -.Inf\nd: .nan\ne: 1_0.5\nf: 6.8523015e+5\ng: 190:20:30.15\n",
+    "a: yes\nb: No\nc: ON\nd: off\ne: ~\nf: null\ng:\nh: 'yes'\ni: \"1.30\"\n",
+    "a: 2026-11-24\nb: 2001-12-14t21:59:43.10-05:00\nc: !!str 123\nd: !!int '7'\n",
+    "base: &b {x: 1, y: [1, 2]}\nchild:\n  <<: *b\n  y: 3\nlist: [*b, *b]\n",
+    "a: !!binary aGVsbG8=\nb: !!set {x, y}\nc: !!omap [{k: 1}, {j: 2}]\n",
+    "? a\n: - 1\n  - 2\n1: int key\n2.5: float key\ntrue: bool key\n~: null key\n",
+    "- - - deep\n    - x\n- {a: [b, {c: d}]}\n- |\n  literal ]]]\n- >\n  folded\n",
+]
+
+
+def _read(tmp_path: Path, text: str) -> object:
+    file = tmp_path / "doc.yaml"
+    file.write_text(text, encoding="utf-8")
+    return read_yaml_document(file).data
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_tricky_documents_read_as_safe_load(tmp_path: Path, text: str) -> None:
+    expected = yaml.load(text, Loader=SAFE)
+    assert _read(tmp_path, text) == expected
+
+
+def test_merge_keys_and_timestamps_keep_their_types(tmp_path: Path) -> None:
+    data = _read(tmp_path, TRICKY[4] + "when: 2026-11-24\n")
+    assert isinstance(data, dict)
+    assert data["child"] == {"x": 1, "y": 3}
+    assert data["when"] == datetime.date(2026, 11, 24)
+
+
+@pytest.mark.parametrize("text", ["a: !custom 1\n", "? [complex, key]\n: value\n"])
+def test_what_safe_load_refuses_is_a_yaml_error(tmp_path: Path, text: str) -> None:
+    with pytest.raises(yaml.YAMLError):
+        yaml.load(text, Loader=SAFE)
+    with pytest.raises(FleetError) as raised:
+        _read(tmp_path, text)
+    assert raised.value.problems[0].code == "yaml-syntax"
+    assert raised.value.problems[0].line == 1
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False),
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12),
+    st.sampled_from(["yes", "no", "on", "1.30", "0o17", "~", "null", "1e3", "<<", "2026-01-01"]),
+)
+documents = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(
+            st.one_of(st.text(max_size=8), st.integers(-5, 5), st.booleans()), children, max_size=4
+        ),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=documents, flow=st.sampled_from([None, True, False]), anchors=st.booleans())
+def test_any_document_reads_as_safe_load(
+    tmp_path: Path, data: object, flow: bool | None, anchors: bool
+) -> None:
+    document = {"root": data, "again": data} if anchors else {"root": data}
+    text = yaml.dump(document, Dumper=yaml.SafeDumper, default_flow_style=flow, allow_unicode=True)
+    assert _read(tmp_path, text) == yaml.load(text, Loader=SAFE)
+
+
+def _depth(data: object) -> int:
+    if isinstance(data, dict):
+        return 1 + max((_depth(v) for v in data.values()), default=0)
+    if isinstance(data, list):
+        return 1 + max((_depth(v) for v in data), default=0)
+    return 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=documents, flow=st.sampled_from([None, True, False]), indent=st.integers(2, 6))
+def test_the_nesting_bound_is_never_below_the_real_depth(
+    data: object, flow: bool | None, indent: int
+) -> None:
+    text = yaml.dump({"a": data}, Dumper=yaml.SafeDumper, default_flow_style=flow, indent=indent)
+    assert nesting_bound(text) >= _depth(yaml.load(text, Loader=SAFE))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- " * 40 + "x\n",
+        "a:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, 40)) + " " * 40 + "v\n",
+        "a:\n- - b\n  - c\n",
+        "? ? ? x\n",
+        "[" * 30 + "]" * 30 + "\n",
+    ],
+)
+def test_hand_written_nesting_is_bounded(text: str) -> None:
+    assert nesting_bound(text) >= _node_depth(yaml.compose(text, Loader=SAFE))
+
+
+def _node_depth(node: yaml.Node) -> int:
+    if isinstance(node, yaml.MappingNode):
+        return 1 + max((_node_depth(n) for pair in node.value for n in pair), default=0)
+    if isinstance(node, yaml.SequenceNode):
+        return 1 + max((_node_depth(n) for n in node.value), default=0)
+    return 0
+
+
+def test_a_block_style_fleet_skips_the_pre_check() -> None:
+    example = (Path(__file__).parents[2] / "cells" / "fleet.yaml").read_text()
+    block = yaml.dump(yaml.load(example, Loader=SAFE), default_flow_style=False)
+    assert nesting_bound(block) <= MAX_DEPTH
+
+
+Read = YamlDocument | FleetError | yaml.YAMLError
+
+
+def _both(text: str) -> tuple[Read, Read]:
+    """Each path's document, or the error it raised (an unusual document goes to the nodes)."""
+    file = Path("doc.yaml")
+
+    def events() -> YamlDocument:
+        try:
+            return _from_events(file, text)
+        except _Unusual:
+            return _from_nodes(file, text)
+
+    return _outcome(events), _outcome(lambda: _from_nodes(file, text))
+
+
+def _outcome(read: Callable[[], YamlDocument]) -> Read:
+    try:
+        return read()
+    except (FleetError, yaml.YAMLError) as error:
+        return error
+
+
+def _same(events: Read, nodes: Read) -> None:
+    if isinstance(nodes, FleetError):
+        assert isinstance(events, FleetError)
+        assert events.problems == nodes.problems
+    elif isinstance(nodes, yaml.YAMLError):
+        assert type(events) is type(nodes)
+        assert str(events) == str(nodes)
+    else:
+        assert isinstance(events, YamlDocument)
+        assert (events.data, events.lines, events.raw_scalars) == (
+            nodes.data,
+            nodes.lines,
+            nodes.raw_scalars,
+        )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=documents,
+    flow=st.sampled_from([None, True, False]),
+    repeat=st.integers(0, 3),
+    indent=st.integers(2, 5),
+)
+def test_events_and_nodes_read_every_plain_document_alike(
+    data: object, flow: bool | None, repeat: int, indent: int
+) -> None:
+    """Same data, lines, raw numbers and duplicate-key problems, with keys repeated on purpose."""
+    text = yaml.dump({"root": data}, Dumper=yaml.SafeDumper, default_flow_style=flow, indent=indent)
+    if "&" in text or "!" in text or "<<" in text:
+        return
+    lines = text.splitlines()
+    text = "\n".join(lines + lines[:repeat]) + "\n"  # top-level keys written again
+    _same(*_both(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb: {c: 2, c: 3}\n",
+        "a: 2026-11-24\nb: 0o17\nc: 12_000\n",
+        "a: 1\n---\nb: 2\n",
+        "a: *undefined\n",
+        "[" * 70 + "]" * 70 + "\n",
+        "\n".join(" " * i + f"k{i}:" for i in range(70)) + " v\n",
+        "# only a comment\n",
+        "",
+        "---\n",
+        "? - complex\n: key\n",
+        "a: =\n",
+    ],
+)
+def test_events_and_nodes_agree_on_edge_cases(text: str) -> None:
+    _same(*_both(text))
+
+
+def test_the_example_fleet_is_read_from_events_exactly() -> None:
+    file = Path(__file__).parents[2] / "cells" / "fleet.yaml"
+    text = file.read_text()
+    events, nodes = _from_events(file, text), _from_nodes(file, text)
+    assert events.data == nodes.data == yaml.load(text, Loader=SAFE)
+    assert events.lines == nodes.lines
+    assert events.raw_scalars == nodes.raw_scalars
+
+
+@pytest.mark.parametrize(
+    "text", ["a: 1\nb: [x, 2.5]\n", "a: 1\nb: {c: 2, c: 3}\n", "a: &x 1\nb: *x\n"]
+)
+def test_unlocated_reads_the_same_data_and_the_same_problems(tmp_path: Path, text: str) -> None:
+    file = tmp_path / "doc.yaml"
+    file.write_text(text)
+    located = _outcome(lambda: read_yaml_document(file))
+    unlocated = _outcome(lambda: read_yaml_document(file, located=False))
+    if isinstance(located, YamlDocument):
+        assert isinstance(unlocated, YamlDocument)
+        assert unlocated.data == located.data
+    else:
+        _same(unlocated, located)
+        assert isinstance(located, FleetError) and located.problems[0].line == 2

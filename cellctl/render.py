@@ -244,6 +244,7 @@ def placement_report(fleet: Fleet, previous: Placement | None, placement: Placem
         max_over_mean,
         movement,
         overlap_distribution,
+        tenants_max_over_mean,
         worst_cell,
     )
 
@@ -254,7 +255,8 @@ def placement_report(fleet: Fleet, previous: Placement | None, placement: Placem
         if not region_loads:
             continue
         info(
-            f"  {region.name}: max/mean load {max_over_mean(region_loads):.2f} over "
+            f"  {region.name}: max/mean load {max_over_mean(region_loads):.2f}, tenants per cell "
+            f"{tenants_max_over_mean(region_loads):.2f}, over "
             f"{sum(load.state == 'active' for load in region_loads)} active cells"
         )
         distribution = overlap_distribution(fleet, placement, region.name)
@@ -293,6 +295,7 @@ def placement_json(
         max_over_mean,
         movement,
         overlap_distribution,
+        tenants_max_over_mean,
         worst_cell,
     )
 
@@ -306,6 +309,9 @@ def placement_json(
         worst = worst_cell(fleet, placement, region.name)
         regions[region.name] = {
             "maxOverMeanLoad": round(max_over_mean(region_loads), 4) if region_loads else None,
+            "maxOverMeanTenants": (
+                round(tenants_max_over_mean(region_loads), 4) if region_loads else None
+            ),
             "overlapObserved": {str(k): v for k, v in sorted(distribution.observed.items())},
             "overlapExpected": {str(k): v for k, v in sorted(distribution.expected.items())},
             "worstCell": worst.cell if worst else None,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
@@ -23,10 +23,19 @@ from pydantic.dataclasses import dataclass
 from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails
 
-# A fleet file repeats most of its text per tenant (the home region, job ids, jar URIs, Flink
-# versions); a parser returns a new string for each occurrence, and a million tenants would keep
-# millions of copies. Values of a shared kind are kept once; ids unique to a tenant or cell are not.
-Shared = AfterValidator(sys.intern)
+# Each validation's table of the texts it has kept (see Fleet._one_copy_of_each_text).
+_kept_texts: ContextVar[dict[str, str] | None] = ContextVar("_kept_texts", default=None)
+
+
+def _one_copy(text: str) -> str:
+    kept = _kept_texts.get()
+    return text if kept is None else kept.setdefault(text, text)
+
+
+# A fleet file repeats much of its text per tenant (the home region, job ids, Flink versions, a
+# shared jar); a parser returns a new string for each occurrence, and a million tenants would
+# keep millions of copies. Values of a kind that repeats are kept once per fleet.
+Shared = AfterValidator(_one_copy)
 
 Identifier = Annotated[
     str,
@@ -320,6 +329,18 @@ class Fleet(Strict):
     sizes: dict[Identifier, CellSize] = Field(min_length=1)
     cells: list[Cell] = Field(min_length=1)
     tenants: list[Tenant] = Field(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_copy_of_each_text(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Repeated text is kept once through a table that lives only while the fleet is
+        validated: `sys.intern` would keep an entry (about 50 bytes) for every text, even the
+        ones that never repeat, such as a jar URI per job, for as long as the fleet lives."""
+        token = _kept_texts.set({})
+        try:
+            return handler(data)
+        finally:
+            _kept_texts.reset(token)
 
     @property
     def name(self) -> str:

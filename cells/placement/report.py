@@ -56,6 +56,14 @@ def max_over_mean(loads: list[CellLoad]) -> float:
     return max(active) / mean if mean else 1.0
 
 
+def tenants_max_over_mean(loads: list[CellLoad]) -> float:
+    """max/mean tenants per active cell of those given (1.0 when no cell holds a tenant): how
+    many more tenants than the average one cell's failure touches."""
+    members = [load.tenants for load in loads if load.state == CellState.ACTIVE.value]
+    total = sum(members)
+    return max(members) * len(members) / total if total else 1.0
+
+
 def hypergeometric(cells: int, k1: int, k2: int, overlap: int) -> float:
     """P(two random shards of k1 and k2 of `cells` cells share exactly `overlap` cells)."""
     if overlap > min(k1, k2) or k2 - overlap > cells - k1:

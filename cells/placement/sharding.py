@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,11 @@ from cells.problems import Problem
 
 # The balance pass stops once the region's max/mean utilisation is at most this.
 BALANCE_TARGET = 1.05
+# A new shard member skips a cell holding floor(this x the region's mean) tenants already...
+TENANT_BALANCE = 1.10
+# ...once the region has this many shard members per active cell: the smallest mean at which
+# whole tenants can meet the bound (ceil(mean) <= 1.10 x mean needs mean >= 10).
+TENANT_BALANCE_MIN_MEAN = 10
 # Regions with at most this many jobs to place try this many job orders and keep the best.
 MULTI_START_MAX_JOBS = 400
 MULTI_START_ORDERS = 24
@@ -44,6 +50,9 @@ MULTI_START_ORDERS = 24
 BALANCE_SOURCES = 8
 # How many preferred cells to rank at once; a tenant needing more falls back to a full ranking.
 RANK_DEPTH_EXTRA = 4
+# A rebalance alternates the load and tenant passes at most this often (it ends sooner: when
+# neither moves anything, which is what makes a second rebalance a no-op).
+REBALANCE_ROUNDS = 8
 # Bounded search when greedy shard choice meets the overlap bound.
 SEARCH_LIMIT = 20_000
 JOB_REMOVED = "job removed from the fleet"
@@ -57,17 +66,20 @@ def place(
     *,
     rebalance: bool = False,
     drain: str | None = None,
+    tenant_balance: float | None = TENANT_BALANCE,
 ) -> PlacementResult:
     """Place every tenant and job of the fleet.
 
     previous: the lock file's placement; its assignments are kept unless asked otherwise.
     rebalance: recompute every shard from scratch (jobs stay where their cell remains in the
         shard) and balance load. drain: move every tenant and job off this cell.
+    tenant_balance: the bound on tenants per cell over the region's mean (None: rendezvous
+        hashing alone, as before issue 14; kept for the benchmark's same-run comparison).
     """
     if rebalance and drain:
         raise ValueError("rebalance and drain are separate operations")
     with _cyclic_gc_paused():
-        return _place(fleet, previous, rebalance, drain)
+        return _place(fleet, previous, rebalance, drain, tenant_balance)
 
 
 @contextmanager
@@ -85,13 +97,17 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _place(
-    fleet: Fleet, previous: Placement | None, rebalance: bool, drain: str | None
+    fleet: Fleet,
+    previous: Placement | None,
+    rebalance: bool,
+    drain: str | None,
+    tenant_balance: float | None,
 ) -> PlacementResult:
     shards: dict[str, tuple[str, ...]] = {}
     jobs: dict[JobKey, str] = {}
     problems: list[Problem] = []
     for region in fleet.regions:
-        placer = _RegionPlacer(fleet, region.name, previous, rebalance, drain)
+        placer = _RegionPlacer(fleet, region.name, previous, rebalance, drain, tenant_balance)
         try:
             placer.run()
         except PlacementError as error:
@@ -112,6 +128,7 @@ class _RegionPlacer:
     previous: Placement | None
     rebalance: bool
     drain: str | None
+    tenant_balance: float | None = TENANT_BALANCE
     shards: dict[str, tuple[str, ...]] = field(default_factory=dict)
     jobs: dict[JobKey, str] = field(default_factory=dict)
 
@@ -134,6 +151,18 @@ class _RegionPlacer:
         self.used_subsets: dict[frozenset[str], str] = {}
         self.share: dict[str, float] = defaultdict(float)
         self.load: dict[str, int] = defaultdict(int)
+        self.members: dict[str, int] = defaultdict(int)
+        self.member_bound = self._member_bound()
+
+    def _member_bound(self) -> int | None:
+        """The most tenants a cell takes before a new shard member skips it, or None when the
+        region is too small for the bound to be met in whole tenants."""
+        if self.tenant_balance is None or not self.active:
+            return None
+        mean = sum(t.shard_size for t in self.tenants) / len(self.active)
+        if mean < TENANT_BALANCE_MIN_MEAN:
+            return None
+        return math.floor(self.tenant_balance * mean + 1e-9)
 
     # -- shards ---------------------------------------------------------------------------
 
@@ -149,12 +178,16 @@ class _RegionPlacer:
                 continue
             self._register(tenant, shard)
         order = sorted((self.by_id[t] for t in fresh), key=lambda t: (stable_id(t.id), t.id))
+        # Members a shard keeps (a drain, a grown k) count against the bound from the start.
+        for start in fresh.values():
+            for cell in start:
+                self.members[cell] += 1
         depth = max((t.shard_size for t in order), default=0) + RANK_DEPTH_EXTRA
         preferences = top_ranked([t.id for t in order], self.active, depth) if order else []
         for tenant, preferred in zip(order, preferences, strict=True):
             start = fresh[tenant.id]
             cells = [self.active[i] for i in preferred]
-            self._register(tenant, self._choose(tenant, start, cells))
+            self._register(tenant, self._choose(tenant, start, cells), counted=start)
         self._place_jobs()
 
     def _kept_shards(self) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
@@ -225,19 +258,27 @@ class _RegionPlacer:
         return before
 
     def _choose(
-        self, tenant: Tenant, start: tuple[str, ...], preferred: list[str]
+        self, tenant: Tenant, start: tuple[str, ...], preferred: list[str], bounded: bool = True
     ) -> tuple[str, ...]:
+        """The first cells in the tenant's preference order that have room, keep the overlap
+        bound and (while it can be met) hold fewer than member_bound tenants."""
         k = tenant.shard_size
         share = self._tenant_units(tenant) / k
+        bound = self.member_bound if bounded else None
         candidates = [c for c in preferred if c not in start]
         shard = list(start)
         for cell in candidates:
             if len(shard) == k:
                 break
+            if bound is not None and self.members[cell] >= bound:
+                continue
             if self._fits(cell, share) and self._overlap_ok(shard, cell):
                 shard.append(cell)
         if len(shard) < k and len(preferred) < len(self.active):
-            return self._choose(tenant, start, ranked(tenant.id, self.active))
+            return self._choose(tenant, start, ranked(tenant.id, self.active), bounded)
+        if len(shard) < k and bound is not None:
+            # The tenant bound is a preference, never a reason to fail: capacity and overlap are.
+            return self._choose(tenant, start, preferred, bounded=False)
         if len(shard) < k:
             shard = self._search(tenant, list(start), [c for c in preferred if c not in start])
         return tuple(shard)
@@ -295,10 +336,13 @@ class _RegionPlacer:
             f"Make it feasible with {', '.join(fixes[:-1])} or {fixes[-1]}",
         )
 
-    def _register(self, tenant: Tenant, shard: tuple[str, ...]) -> None:
+    def _register(
+        self, tenant: Tenant, shard: tuple[str, ...], counted: tuple[str, ...] = ()
+    ) -> None:
         share = self._tenant_units(tenant) / max(len(shard), 1)
         for cell in shard:
             self.share[cell] += share
+            self.members[cell] += cell not in counted
         if self.max_overlap is not None and len(shard) > self.max_overlap:
             for subset in itertools.combinations(sorted(shard), self.max_overlap + 1):
                 key = frozenset(subset)
@@ -368,12 +412,20 @@ class _RegionPlacer:
             key=lambda item: (choices[item[0].id], -item[2], order_id[item[0].id], item[1])
         )
         self._check_kept_capacity()
+        kept_peak = max((self.load[c] / self.capacity[c] for c in self.active), default=0.0)
         balancing = self.rebalance or self.previous is None
         if not balancing or len(pending) > MULTI_START_MAX_JOBS:
             self._greedy(pending, balancing)
-            return
-        # Small regions: a few more orders, seeded from stable digests, keep the best outcome.
-        # A rebalance also swaps shard members, so shards are part of each attempt's state.
+        else:
+            self._multi_start(pending)
+        if self.rebalance and self.member_bound is not None:
+            for _ in range(REBALANCE_ROUNDS):
+                if not self._balance_members(kept_peak) or not self._balance():
+                    break
+
+    def _multi_start(self, pending: list[tuple[Tenant, str, int]]) -> None:
+        """Small regions: a few more job orders, seeded from stable digests, keep the best
+        outcome. A rebalance also swaps shard members, so shards are part of each attempt."""
         kept_jobs, kept_load = dict(self.jobs), dict(self.load)
         kept_shards, kept_subsets = dict(self.shards), dict(self.used_subsets)
         best: tuple[tuple[float, float], dict[JobKey, str], dict[str, int], dict, dict] | None
@@ -390,7 +442,7 @@ class _RegionPlacer:
             self.jobs, self.load = dict(kept_jobs), defaultdict(int, kept_load)
             self.shards, self.used_subsets = dict(kept_shards), dict(kept_subsets)
             try:
-                self._greedy(order, balancing)
+                self._greedy(order, balancing=True)
             except PlacementError as error:
                 first_error = first_error or error
                 continue
@@ -404,6 +456,10 @@ class _RegionPlacer:
             raise first_error
         self.jobs, self.load = best[1], defaultdict(int, best[2])
         self.shards, self.used_subsets = best[3], best[4]
+        self.members = defaultdict(int)
+        for shard in self.shards.values():
+            for cell in shard:
+                self.members[cell] += 1
 
     def _check_kept_capacity(self) -> None:
         """Capacity is a hard limit: jobs kept where they were must still fit their cell."""
@@ -512,32 +568,34 @@ class _RegionPlacer:
             cell = placed
         return cell
 
-    def _balance(self) -> None:
+    def _balance(self) -> bool:
         """Local search: one move at a time while it lowers the region's maximum utilisation,
         or keeps it and lowers sum(load^2 / capacity). A move takes a job to another cell of its
         shard or, in a rebalance, swaps a shard member for a cell outside the shard (with the
         jobs it ran there). Stops at BALANCE_TARGET once no active cell is empty. Each move
         strictly improves (max, sum) in lexicographic order, so the search ends, and never ends
-        worse than it started."""
+        worse than it started. True if it moved anything."""
         if not self.active:
-            return
+            return False
         units = {(t.id, j.id): j.capacity_units for t in self.tenants for j in t.jobs}
         by_cell: dict[str, list[JobKey]] = defaultdict(list)
         for key, cell in self.jobs.items():
             by_cell[cell].append(key)
+        moved = False
         for _ in range(4 * (len(self.active) + len(units))):
             util = {c: self.load[c] / self.capacity[c] for c in self.active}
             mean = sum(util.values()) / len(util)
             ordered = sorted(self.active, key=lambda c: (-util[c], c))
             if mean == 0:
-                return
+                return moved
             if util[ordered[0]] / mean <= BALANCE_TARGET and util[ordered[-1]] > 0:
-                return
+                return moved
             move = self._best_move(ordered, util, units, by_cell)
             if self.rebalance:
                 move = self._best_member_move(ordered, util, units, by_cell, move)
             if move is None:
-                return
+                return moved
+            moved = True
             _, _, keys, source, target = move
             for key in keys:
                 self.load[source] -= units[key]
@@ -548,6 +606,82 @@ class _RegionPlacer:
             tenant_id = keys[0][0]
             if source in self.shards[tenant_id] and target not in self.shards[tenant_id]:
                 self._swap_member(self.by_id[tenant_id], source, target)
+        return moved
+
+    def _balance_members(self, kept_peak: float) -> bool:
+        """Rebalance only: while an active cell holds more than member_bound tenants, move one
+        of its shard members to a cell with fewer tenants, with the jobs it runs there. Members
+        running no job go first (moving them moves no state), then the fewest capacity units.
+        A move needs room and keeps max_overlap; it may raise a cell's utilisation up to the
+        region's highest, or up to BALANCE_TARGET x the mean but never past `kept_peak` (the
+        highest before this rebalance placed anything), so load never ends worse than it
+        started. Each move lowers sum(tenants per cell^2), so the pass ends. True if it moved
+        anything."""
+        bound = self.member_bound
+        if bound is None:
+            return False
+        units = {(t.id, j.id): j.capacity_units for t in self.tenants for j in t.jobs}
+        running: dict[str, dict[str, list[JobKey]]] = defaultdict(lambda: defaultdict(list))
+        for key, cell in self.jobs.items():
+            running[cell][key[0]].append(key)
+        hosted: dict[str, set[str]] = defaultdict(set)
+        for tenant_id, shard in self.shards.items():
+            for cell in shard:
+                hosted[cell].add(tenant_id)
+        order_id = {t.id: stable_id(t.id) for t in self.tenants}
+        stuck: set[str] = set()
+        moved = False
+        while True:
+            over = [c for c in self.active if self.members[c] > bound and c not in stuck]
+            if not over:
+                return moved
+            source = max(over, key=lambda c: (self.members[c], c))
+            util = [self.load[c] / self.capacity[c] for c in self.active]
+            ceiling = max(max(util), min(BALANCE_TARGET * sum(util) / len(util), kept_peak))
+            move = self._member_balance_move(source, running, hosted, units, order_id, ceiling)
+            if move is None:
+                stuck.add(source)
+                continue
+            moved = True
+            tenant_id, target = move
+            for key in running[source].pop(tenant_id, []):
+                self.load[source] -= units[key]
+                self.load[target] += units[key]
+                self.jobs[key] = target
+                running[target][tenant_id].append(key)
+            hosted[source].discard(tenant_id)
+            hosted[target].add(tenant_id)
+            self._swap_member(self.by_id[tenant_id], source, target)
+
+    def _member_balance_move(
+        self,
+        source: str,
+        running: dict[str, dict[str, list[JobKey]]],
+        hosted: dict[str, set[str]],
+        units: dict[JobKey, int],
+        order_id: dict[str, int],
+        ceiling: float,
+    ) -> tuple[str, str] | None:
+        """(tenant, target) for _balance_members: the cheapest member of `source` to move to
+        one of the cells with fewest tenants, or None if no member may move."""
+        targets = sorted(
+            (c for c in self.active if self.members[c] + 1 < self.members[source]),
+            key=lambda c: (self.members[c], c),
+        )[:BALANCE_SOURCES]
+        cost = {t: sum(units[key] for key in running[source].get(t, ())) for t in hosted[source]}
+        for tenant_id in sorted(hosted[source], key=lambda t: (cost[t], order_id[t], t)):
+            shard = self.shards[tenant_id]
+            if self.by_id[tenant_id].pinned_cells is not None:
+                continue
+            for target in targets:
+                load = self.load[target] + cost[tenant_id]
+                if target in shard or load > self.capacity[target]:
+                    continue
+                if load / self.capacity[target] > ceiling + 1e-12:
+                    continue
+                if self._member_overlap_ok(tenant_id, shard, source, target):
+                    return tenant_id, target
+        return None
 
     @staticmethod
     def _score(
@@ -625,6 +759,8 @@ class _RegionPlacer:
                 for target in targets:
                     if target in shard or self.load[target] + size > self.capacity[target]:
                         continue
+                    if self.member_bound is not None and self.members[target] >= self.member_bound:
+                        continue
                     score = self._score(
                         ordered, util, source, target, self.load[source], self.load[target],
                         self.capacity[source], self.capacity[target], size,
@@ -653,6 +789,8 @@ class _RegionPlacer:
         share = self._tenant_units(tenant) / len(old)
         self.share[source] -= share
         self.share[target] += share
+        self.members[source] -= 1
+        self.members[target] += 1
         m = self.max_overlap
         if m is not None and len(old) > m:
             for subset in itertools.combinations(sorted(old), m + 1):
@@ -679,6 +817,10 @@ def _moves(
     before_shards = previous.shards if previous else {}
     before_jobs = previous.jobs if previous else {}
     why_shard = "rebalance" if rebalance else f"cell {drain} drained" if drain else None
+    # Jobs of the lock grouped by tenant once: a scan of every job per tenant was quadratic.
+    locked_jobs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for (owner, job_id), old_cell in sorted(before_jobs.items()):
+        locked_jobs[owner].append((job_id, old_cell))
     moves: list[Move] = []
     for tenant in fleet.tenants:
         old = before_shards.get(tenant.id)
@@ -716,8 +858,8 @@ def _moves(
                 reason = "rebalance: load"
             moves.append(Move(tenant.id, job.id, old_cell, new_cell, reason))
         declared = {job.id for job in tenant.jobs}
-        for (owner, job_id), old_cell in sorted(before_jobs.items()):
-            if owner == tenant.id and job_id not in declared:
+        for job_id, old_cell in locked_jobs.get(tenant.id, ()):
+            if job_id not in declared:
                 moves.append(Move(tenant.id, job_id, old_cell, None, JOB_REMOVED))
     for tenant_id in sorted(set(before_shards) - set(placement.shards)):
         moves.append(

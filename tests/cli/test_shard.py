@@ -95,9 +95,11 @@ def test_report_and_json(project: Path) -> None:
     assert report.exit_code == 0
     assert "observed vs hypergeometric expectation" in report.stdout
     assert "worst cell to lose" in report.stdout and "max/mean load" in report.stdout
+    assert "tenants per cell 1.82, over 4 active cells" in report.stdout  # us-east-1: 5 tenants
     as_json = json.loads(_run("shard", "--json").stdout)
     assert set(as_json["shards"]) == {t["id"] for t in example_fleet_data()["tenants"]}
     assert as_json["regions"]["us-east-1"]["maxOverMeanLoad"] <= 1.15
+    assert as_json["regions"]["us-east-1"]["maxOverMeanTenants"] == 1.8182
 
 
 def test_program_refuses_a_lock_that_disagrees_with_the_fleet(project: Path) -> None:

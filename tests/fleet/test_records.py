@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import sys
 import tracemalloc
 from typing import Any
 
@@ -13,7 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ConfigDict, TypeAdapter, ValidationError, create_model
 
-from cells.model import Cell, Fleet, Job, TaskManagerResources, Tenant, Topic, fields_of
+from cells.model import (
+    Cell,
+    Fleet,
+    Job,
+    TaskManagerResources,
+    Tenant,
+    Topic,
+    _kept_texts,
+    fields_of,
+)
 from cells.synthetic import as_parsed, synthetic_fleet
 
 RECORDS = (Tenant, Job, Topic, TaskManagerResources, Cell)
@@ -112,6 +122,22 @@ def test_repeated_text_and_default_resources_are_held_once() -> None:
     assert first.topics[0].name is second.topics[0].name
     assert first.jobs[0].taskmanager is second.jobs[1].taskmanager
     assert first.id == "r0-t00000" and second.id == "r0-t00001"
+
+
+def test_the_table_of_kept_texts_lives_only_while_a_fleet_is_validated() -> None:
+    """Text that never repeats (a jar URI per job) must not cost a table entry for as long as
+    the fleet lives, as `sys.intern` would; a failed validation drops its table too."""
+    data = as_parsed(synthetic_fleet(1, 2, 2))
+    data["tenants"][1]["jobs"][1]["jar_uri"] = "".join(["local:///opt/", "only-once.jar"])
+    fleet = Fleet.model_validate(data)
+    assert _kept_texts.get() is None
+    only_once = fleet.tenants[1].jobs[1].jar_uri
+    assert sys.getrefcount(only_once) == 4  # the data, the job, this name, getrefcount's argument
+    assert sys.intern(as_parsed([only_once])[0]) is not only_once  # never interned
+    data["tenants"][0]["tier"] = "gold"
+    with pytest.raises(ValidationError):
+        Fleet.model_validate(data)
+    assert _kept_texts.get() is None
 
 
 def test_a_validated_fleet_holds_under_1_kb_per_tenant() -> None:

@@ -30,13 +30,16 @@ from pulumi.runtime.mocks import MockMonitor
 
 from offline.planner import configure_mock_engine, freeze_program_imports, plan_stack, run_program
 
-REGIONS = 8
+TENANTS_PER_CELL = 4
 
 
-def planned_project(folder: Path, cells_per_region: int, tenants_per_cell: int) -> Path:
-    """REGIONS regions of `cells_per_region` cells, `tenants_per_cell` tenants in each (k = 2)."""
-    tenants = tenants_per_cell * cells_per_region // 2
-    project = generated_project(folder, REGIONS, cells_per_region, tenants, 2, 1000)
+def planned_project(folder: Path, cells: int) -> Path:
+    """`cells` cells in up to 8 regions, at least 2 per region so that every cell holds
+    TENANTS_PER_CELL tenants whatever the fleet's size (k = 2)."""
+    regions = min(8, cells // 2)
+    cells_per_region = cells // regions
+    tenants = TENANTS_PER_CELL * cells_per_region // 2
+    project = generated_project(folder, regions, cells_per_region, tenants, 2, 1000)
     run([CELLCTL, "shard"], project)
     run([CELLCTL, "stacks", "sync"], project)
     return project
@@ -145,11 +148,11 @@ def main() -> None:
         for tenants in (5, 20, 80):
             stack_against_floor(folder, tenants, 3)
         print("cellctl plan -j 2, 4 tenants per cell:")
-        small = per_cell("8 cells", planned_project(folder / "p8", 1, 4), 8, 3)
+        small = per_cell("8 cells", planned_project(folder / "p8", 8), 8, 3)
         if not quick:
-            large = per_cell("256 cells", planned_project(folder / "p256", 32, 4), 256, 1)
+            large = per_cell("256 cells", planned_project(folder / "p256", 256), 256, 1)
             print(f"  per cell at 256 / per cell at 8: {large / small:.2f} (target <= 1.10)")
-        project = planned_project(folder / "p64", 8, 4)
+        project = planned_project(folder / "p64", 64)
         times = 2 if quick else 3
         print("cellctl plan on 64 cells:")
         one = repeated([CELLCTL, "plan", "-j", "1"], project, times)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import get_project, get_stack
 
@@ -75,6 +75,47 @@ def plain(value: Any) -> Any:
     return value
 
 
+def plain_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
+    """`plain(MessageToDict(struct))` in one walk over the message: what the recorder does
+    with every resource's inputs (json_format's general walk was 13% of a stack's monitor)."""
+    fields = struct.fields
+    if _SIG_KEY in fields:
+        signature = fields[_SIG_KEY]
+        if signature.string_value == _SECRET_SIG:
+            return SECRET  # type: ignore[return-value]
+        if signature.string_value == _RESOURCE_SIG:
+            urn = fields.get("urn")
+            return UNKNOWN if urn is None else json_format.MessageToDict(urn)  # type: ignore[return-value]
+    return {key: _plain_value(fields[key]) for key in sorted(fields)}
+
+
+def _plain_value(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        text = value.string_value
+        return UNKNOWN if text == _UNKNOWN_VALUE else text
+    if kind == "struct_value":
+        return plain_struct(value.struct_value)
+    if kind == "list_value":
+        return [_plain_value(item) for item in value.list_value.values]
+    return _json_value(value)
+
+
+def _json_value(value: struct_pb2.Value) -> Any:
+    """A value as MessageToDict gives it, whole numbers as ints as `plain` makes them."""
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        number = value.number_value
+        if number != number or number in (float("inf"), float("-inf")):
+            return json_format.MessageToDict(value)  # "NaN", "Infinity", as json_format spells them
+        return int(number) if number.is_integer() else number
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "string_value":
+        return value.string_value
+    return json_format.MessageToDict(value)
+
+
 class RecordingMonitor(MockMonitor):
     def __init__(self, default_region: str) -> None:
         self.provider_regions: dict[str, str] = {}
@@ -97,7 +138,7 @@ class RecordingMonitor(MockMonitor):
         if request.type == STACK_TYPE:
             self.stack_urn = urn
             return super().RegisterResource(request)
-        inputs = plain(json_format.MessageToDict(request.object))
+        inputs = plain_struct(request.object)
         if request.type == AWS_PROVIDER:
             self.provider_regions[urn] = str(inputs.get("region") or self.default_region)
         response = super().RegisterResource(request)

@@ -82,6 +82,8 @@ class Resource:
 class Stack:
     resources: tuple[Resource, ...]
     _by_urn: dict[str, Resource] = field(default_factory=dict, compare=False)
+    # What rules derive from the whole stack, derived once and shared by every rule.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_urn.update({r.urn: r for r in self.resources})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -116,7 +116,14 @@ class Identities:
     """This stack's own resources by identity, and the relations rules need."""
 
     stack: Stack
-    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, stack: Stack) -> Identities:
+        """The stack's one instance: what it derives reads every resource of the stack."""
+        found = stack.derived.get(cls.__name__)
+        if found is None:
+            found = stack.derived[cls.__name__] = cls(stack)
+        return found
 
     @cached_property
     def buckets(self) -> set[str]:

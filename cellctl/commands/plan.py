@@ -21,7 +21,7 @@ from cells.problems import FleetError, Problem
 from cells.stamping import stack_config, stack_names
 from cells.yaml_source import line_of, read_yaml
 from offline import plan_document, plan_stacks
-from policies.offline import PACKS, blocking, evaluate, load_config
+from policies.offline import PACKS, Finding, blocking, evaluate, load_config
 from policies.waivers import WAIVERS_FILE, Waivers, WaiversError
 
 
@@ -76,6 +76,9 @@ def plan(
         require_stacks_in_sync(project, fleet, path)
     workers = min(jobs or os.cpu_count() or 1, len(selected))
     plans = []
+    # Each plan is checked as it arrives, while the workers plan on: this process takes fewer
+    # stacks of its own, and no check is left for after the last plan.
+    findings_of: dict[str, list[Finding]] = {}
     lines = not render.err.is_terminal  # CI logs get one line per cell instead of a bar
     with Progress(
         TextColumn("planning"),
@@ -91,6 +94,7 @@ def plan(
         with closing(plan_stacks(project.root, selected, workers, configs)) as planned:
             for stack_plan in planned:
                 plans.append(stack_plan)
+                findings_of[stack_plan["stack"]] = evaluate(stack_plan, settings, waivers)
                 progress.advance(task)
                 if lines:
                     render.note(
@@ -103,9 +107,7 @@ def plan(
     if out is not None:
         files.write_text(out, plan_document(fleet.name, plans), inputs=inputs)
         render.info(f"wrote {out}")
-    findings = [
-        f for p in sorted(plans, key=lambda p: p["stack"]) for f in evaluate(p, settings, waivers)
-    ]
+    findings = [f for stack in sorted(findings_of) for f in findings_of[stack]]
     render.policy_findings(findings)
     if blocking(findings):
         raise typer.Exit(EXIT_FINDINGS)

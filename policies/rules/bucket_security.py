@@ -27,7 +27,7 @@ BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictP
     "cell's key as kmsMasterKeyId.",
 )
 def encrypted(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
-    ids = Identities(stack)
+    ids = Identities.of(stack)
     for bucket in stack.of_type(BUCKET):
         keys = [
             (rule.get("applyServerSideEncryptionByDefault") or {})

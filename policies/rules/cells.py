@@ -120,7 +120,7 @@ def _foreign(ids: Identities, resource: Resource) -> str | None:
     "fleet.artifact_buckets.",
 )
 def isolated(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
-    ids = Identities(stack)
+    ids = Identities.of(stack)
     for resource in stack.resources:
         if resource.type.startswith("pulumi:"):
             continue

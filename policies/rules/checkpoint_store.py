@@ -343,7 +343,7 @@ def replication_time_control(stack: Stack, config: Mapping[str, Any], report: Re
     "destination.encryptionConfiguration.replicaKmsKeyId.",
 )
 def replication_kms(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
-    ids = Identities(stack)
+    ids = Identities.of(stack)
     for replication in stack.of_type(REPLICATION):
         for rule in _rules(replication):
             selection = (rule.get("sourceSelectionCriteria") or {}).get("sseKmsEncryptedObjects")

@@ -41,7 +41,7 @@ def private_endpoint(resource: Resource, config: Mapping[str, Any], report: Repo
     "Set encryptionConfig {resources: [secrets], provider: {keyArn: <the cell key>}}.",
 )
 def secrets_encrypted(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
-    ids = Identities(stack)
+    ids = Identities.of(stack)
     for cluster in stack.of_type(CLUSTER):
         encryption = cluster.props.get("encryptionConfig") or {}
         configs = encryption if isinstance(encryption, list) else [encryption]

@@ -87,7 +87,7 @@ def _identity_statements(ids: Identities) -> list[tuple[Resource, Statement]]:
     },
 )
 def no_wildcard_action(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
-    ids = Identities(stack)
+    ids = Identities.of(stack)
     for resource, statement in _identity_statements(ids):
         if statement.every_action:
             spelled = "NotAction" if statement.not_actions is not None else '"*"'
@@ -109,7 +109,7 @@ def no_wildcard_action(stack: Stack, config: Mapping[str, Any], report: Report) 
     "Scope the statement's Resource to the bucket prefix, topic, or key it needs (no NotResource).",
 )
 def no_wildcard_data(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
-    for resource, statement in _identity_statements(Identities(stack)):
+    for resource, statement in _identity_statements(Identities.of(stack)):
         if statement.any_resource:
             data = statement.granted(DATA_ACTIONS)
             if data:
@@ -131,7 +131,7 @@ def _single(values: tuple[str, ...] | None) -> str | None:
     "trust a Service principal only.",
 )
 def trust_is_narrow(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
-    ids = Identities(stack)
+    ids = Identities.of(stack)
     tenants = ids.tenant_roles
     for role in stack.of_type(ROLE):
         tenant = tenants.get(role.urn, (None, role))[0]
@@ -189,7 +189,7 @@ def _service_trust_problem(statement: Statement) -> str | None:
     "Scope every statement of the tenant's policies to its own prefix and names.",
 )
 def reaches_own_data(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
-    ids = Identities(stack)
+    ids = Identities.of(stack)
     for tenant, role in ids.tenant_roles.values():
         readable = {
             str(p.props.get("name")) for p in ids.managed_policies_of(role) if p.props.get("name")
@@ -291,7 +291,7 @@ def _kafka_problems(ids: Identities, statement: Statement, tenant: str, arn: Any
     "Name this account's root or roles, or an AWS service principal with a condition.",
 )
 def resource_policies(stack: Stack, config: Mapping[str, Any], report: Report) -> None:
-    ids = Identities(stack)
+    ids = Identities.of(stack)
     for resource in [*stack.of_type(KEY), *stack.of_type(BUCKET_POLICY)]:
         for statement in read(resource.get("policy")):
             if not statement.allows:

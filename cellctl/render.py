@@ -112,6 +112,8 @@ MATRIX_CELLS = 16
 # A region with more cells than this lists its fullest cells and every cell that is not active.
 LISTED_CELLS = 100
 FULLEST_CELLS = 20
+# Tenants named in one line of the report.
+LISTED_TENANTS = 20
 # Changes listed one per line; past this, a count per reason and the changes that matter most.
 LISTED_CHANGES = 50
 
@@ -271,7 +273,9 @@ def placement_report(fleet: Fleet, previous: Placement | None, placement: Placem
                 )
         worst = worst_cell(fleet, placement, region.name)
         if worst is not None:
-            exposed = ", ".join(worst.exposed) or "none"
+            exposed = ", ".join(worst.exposed[:LISTED_TENANTS]) or "none"
+            if len(worst.exposed) > LISTED_TENANTS:
+                exposed += f" and {len(worst.exposed) - LISTED_TENANTS} more (`--json` lists them)"
             info(
                 f"    worst cell to lose: {worst.cell} ({worst.tenants} tenants); tenants losing "
                 f"more than half their shard: {exposed}"

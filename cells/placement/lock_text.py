@@ -10,7 +10,6 @@ written by `yaml.dump`, so the file is byte for byte what `yaml.dump` makes of t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -31,8 +30,6 @@ _DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _SIMPLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVER = yaml.resolver.Resolver()
-# Keys up to this length are written as simple keys (`key:`); PyYAML's limit is 128.
-_SIMPLE_KEY = 100
 
 
 def dump(data: Any) -> str:
@@ -53,16 +50,15 @@ def lock_text(fleet_name: str, placement: Placement) -> str:
     moves: dict[str, dict[str, dict[str, str]]] = {}
     for (owner, job), move in sorted(placement.moves.items()):
         moves.setdefault(owner, {})[job] = move_entry(move)
+    quoted = _not_plain(placement)
     parts = [HEADER, top.removesuffix("tenants: {}\n"), "tenants:\n"]
-    plain = _plain_check()
     dumped: dict[str, dict[str, Any]] = {}
     for tenant, shard in sorted(placement.shards.items()):
-        entry: dict[str, Any] = {"cells": list(shard), "jobs": jobs.get(tenant, {})}
-        if tenant in moves:
-            entry["moves"] = moves[tenant]
-        text = _entry_text(tenant, entry, plain)
+        text = _entry_text(tenant, shard, jobs.get(tenant, {}), moves.get(tenant), quoted)
         if text is None:
-            dumped[tenant] = entry
+            dumped[tenant] = {"cells": list(shard), "jobs": jobs.get(tenant, {})}
+            if tenant in moves:
+                dumped[tenant]["moves"] = moves[tenant]
             continue
         if dumped:
             parts.append(_dump_entries(dumped))
@@ -84,46 +80,55 @@ def _dump_entries(entries: dict[str, dict[str, Any]]) -> str:
     return dump({"tenants": entries}).removeprefix("tenants:\n")
 
 
-def _entry_text(tenant: str, entry: dict[str, Any], plain: Callable[[str], bool]) -> str | None:
+def _entry_text(
+    tenant: str,
+    cells: tuple[str, ...],
+    jobs: dict[str, str],
+    moves: dict[str, dict[str, str]] | None,
+    quoted: set[str],
+) -> str | None:
     """The entry as yaml.dump writes it, or None where that is not certain."""
-    cells, jobs = entry["cells"], entry["jobs"]
-    if len(tenant) > _SIMPLE_KEY or not plain(tenant) or not all(map(plain, cells)):
+    if quoted and (
+        tenant in quoted
+        or not quoted.isdisjoint(cells)
+        or not quoted.isdisjoint(jobs)
+        or not quoted.isdisjoint(jobs.values())
+    ):
         return None
-    lines = [f"  {tenant}:", f"    cells: [{', '.join(cells)}]"]
-    if jobs:
-        if not all(len(job) <= _SIMPLE_KEY and plain(job) and plain(c) for job, c in jobs.items()):
-            return None
-        lines.append(f"    jobs: {{{', '.join(f'{job}: {c}' for job, c in jobs.items())}}}")
-    else:
-        lines.append("    jobs: {}")
-    moves = entry.get("moves")
+    lines = [
+        f"  {tenant}:",
+        f"    cells: [{', '.join(cells)}]",
+        f"    jobs: {{{', '.join([f'{job}: {cell}' for job, cell in jobs.items()])}}}",
+    ]
     if moves:
         lines.append("    moves:")
         for job, move in moves.items():
-            if "savepoint" in move or not all(map(plain, (job, *move.values()))):
+            if "savepoint" in move or (quoted and not quoted.isdisjoint((job, *move.values()))):
                 return None
             lines.append(
                 f"      {job}: {{from: {move['from']}, to: {move['to']}, step: {move['step']}}}"
             )
-    # A flow collection wraps only once its line passes the width.
-    if any(len(line) > WIDTH for line in lines):
+    # A flow collection wraps only once its line passes the width; a line within it also
+    # keeps every key far below PyYAML's 128-character limit for simple keys.
+    if max(map(len, lines)) > WIDTH:
         return None
     lines.append("")
     return "\n".join(lines)
 
 
-def _plain_check() -> Callable[[str], bool]:
-    """Whether a string is written plain (no quotes) anywhere in the lock; remembered per
-    string, since the same cell and job ids recur in every entry."""
-    known: dict[str, bool] = {}
-
-    def plain(text: str) -> bool:
-        answer = known.get(text)
-        if answer is None:
-            answer = known[text] = (
-                _SIMPLE.match(text) is not None
-                and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
-            )
-        return answer
-
-    return plain
+def _not_plain(placement: Placement) -> set[str]:
+    """The lock's strings that YAML would not write plain (no quotes) in flow context."""
+    strings = set(placement.shards)
+    for shard in placement.shards.values():
+        strings.update(shard)
+    for (_, job), cell in placement.jobs.items():
+        strings.add(job)
+        strings.add(cell)
+    for (_, job), move in placement.moves.items():
+        strings.update((job, move.from_cell, move.to_cell, move.step.value))
+    return {
+        text
+        for text in strings
+        if _SIMPLE.match(text) is None
+        or _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) != _STR_TAG
+    }

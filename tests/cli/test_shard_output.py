@@ -22,8 +22,10 @@ def _run(*args: str):
     return CliRunner().invoke(app, list(args))
 
 
-def _generated(project: Path, cells: int, tenants: int, shard_size: int = 2) -> dict:
-    data = synthetic_fleet(1, cells, tenants, shard_size, 40)
+def _generated(
+    project: Path, cells: int, tenants: int, shard_size: int = 2, capacity: int = 40
+) -> dict:
+    data = synthetic_fleet(1, cells, tenants, shard_size, capacity)
     (project / "cells" / "fleet.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     (project / "cells" / "fleet.lock.yaml").unlink()
     return data
@@ -130,3 +132,16 @@ def test_few_changes_are_listed_in_placement_order(printed: io.StringIO) -> None
     changes.append(Move("t9", "j", "c1", "c2", "rebalance: load"))
     render.moves(changes, "cells/fleet.lock.yaml")
     assert printed.getvalue().splitlines()[2:] == [f"  {c.describe()}" for c in changes]
+
+
+def test_report_names_at_most_twenty_exposed_tenants(project: Path) -> None:
+    _generated(project, cells=2, tenants=60, shard_size=1, capacity=100)
+    result = _run("shard", "--report")
+    assert result.exit_code == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if "worst cell to lose" in line)
+    held = int(line.split("(")[1].split()[0])
+    named = line.split("more than half their shard: ")[1].split(" and ")[0].split(", ")
+    assert len(named) == render.LISTED_TENANTS and held > render.LISTED_TENANTS
+    assert line.endswith(f" and {held - render.LISTED_TENANTS} more (`--json` lists them)")
+    exposed = json.loads(_run("shard", "--check", "--json").stdout)["regions"]["us-east-1"]
+    assert len(exposed["exposedTenants"]) == held and named == exposed["exposedTenants"][:20]

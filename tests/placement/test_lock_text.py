@@ -63,7 +63,7 @@ def _yaml_lock(fleet_name: str, placement: Placement) -> str:
 
 @st.composite
 def placements(draw: st.DrawFn) -> Placement:
-    shards = draw(st.dictionaries(_IDS, st.lists(_IDS, min_size=1, max_size=6), max_size=8))
+    shards = draw(st.dictionaries(_IDS, st.lists(_IDS, max_size=6), max_size=8))
     owners = st.one_of(st.sampled_from(sorted(shards)), _IDS) if shards else _IDS
     keys = st.tuples(owners, _IDS)
     jobs = draw(st.dictionaries(keys, _IDS, max_size=12))

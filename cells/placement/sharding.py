@@ -436,6 +436,7 @@ class _RegionPlacer:
         outcome. A rebalance also swaps shard members, so shards are part of each attempt."""
         kept_jobs, kept_load = dict(self.jobs), dict(self.load)
         kept_shards, kept_subsets = dict(self.shards), dict(self.used_subsets)
+        kept_members = dict(self.members)
         best: tuple[tuple[float, float], dict[JobKey, str], dict[str, int], dict, dict] | None
         best = None
         first_error: PlacementError | None = None
@@ -449,6 +450,7 @@ class _RegionPlacer:
             )
             self.jobs, self.load = dict(kept_jobs), defaultdict(int, kept_load)
             self.shards, self.used_subsets = dict(kept_shards), dict(kept_subsets)
+            self.members = defaultdict(int, kept_members)
             try:
                 self._greedy(order, balancing=True)
             except PlacementError as error:

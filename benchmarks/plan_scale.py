@@ -179,10 +179,11 @@ def alternated(commands: list[list[str]], project: Path, times: int) -> list[lis
 
 _SPLIT = (
     "import resource, sys, time\n"
+    "sys.path = [p for p in sys.path if p not in ('', '.')]\n"  # the project's cells/ folder
     "from cellctl.entry import run\n"
     "sys.argv = ['cellctl', *sys.argv[1:]]\n"
     "t = time.perf_counter()\n"
-    "try:\n    run()\nexcept SystemExit:\n    pass\n"
+    "try:\n    run()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
     "me, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage("
     "resource.RUSAGE_CHILDREN)\n"
     "print(time.perf_counter() - t, me.ru_utime + me.ru_stime, "

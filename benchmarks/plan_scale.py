@@ -23,6 +23,7 @@ import inspect
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -176,6 +177,34 @@ def alternated(commands: list[list[str]], project: Path, times: int) -> list[lis
     return runs
 
 
+_SPLIT = (
+    "import resource, sys, time\n"
+    "from cellctl.entry import run\n"
+    "sys.argv = ['cellctl', *sys.argv[1:]]\n"
+    "t = time.perf_counter()\n"
+    "try:\n    run()\nexcept SystemExit:\n    pass\n"
+    "me, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage("
+    "resource.RUSAGE_CHILDREN)\n"
+    "print(time.perf_counter() - t, me.ru_utime + me.ru_stime, "
+    "workers.ru_utime + workers.ru_stime, file=sys.__stderr__)\n"
+)
+
+
+def cpu_split(project: Path, jobs: int) -> tuple[float, float, float]:
+    """(wall, this process's CPU, its workers' CPU) of `cellctl plan -j jobs`. On a shared
+    machine the wall clock says more about the others than about us; the busier process's CPU
+    is the wall time this command needs on two free cores."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SPLIT, "plan", "-j", str(jobs)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall, main, workers = (float(x) for x in done.stderr.strip().splitlines()[-1].split())
+    return wall, main, workers
+
+
 def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -228,6 +257,16 @@ def main() -> None:
         print(
             f"  speed-up on 2 processes: {best:.2f} x (min), {median:.2f} x (median)"
             " (target >= 1.70)"
+        )
+        splits = [cpu_split(project, 2) for _ in range(times)]
+        one_cpu = statistics.median(r.cpu_seconds for r in one)
+        busiest = statistics.median(max(main, workers) for _, main, workers in splits)
+        print(
+            "  CPU per process at -j 2 (median): this process"
+            f" {statistics.median(m for _, m, _ in splits):.2f} s, its worker"
+            f" {statistics.median(w for _, _, w in splits):.2f} s; -j 1 {one_cpu:.2f} s:"
+            f" {one_cpu / busiest:.2f} x on two free cores (an estimate: the busier process's"
+            " CPU as its wall time)"
         )
         print(f"  {load()}")
 

@@ -357,8 +357,10 @@ class _EventBuilder:
         self.lines: dict[str, int] = {}
         self.raw_scalars: dict[str, str] = {}
         self.duplicates: list[Problem] = []
-        # Scalars that read as the same immutable value are built once.
+        # Scalars that read as the same immutable value are built once, and a text repeated
+        # (every key, most values) is kept once: the parser returns a new string each time.
         self.constants: dict[tuple[str, str], Any] = {}
+        self.texts: dict[str, str] = {}
 
     def document(self) -> YamlDocument:
         self.next()  # the stream's start
@@ -439,7 +441,7 @@ class _EventBuilder:
 
     def scalar(self, event: Any, tag: str) -> Any:
         if tag == _STR:
-            return event.value
+            return self.texts.setdefault(event.value, event.value)
         if tag not in _CONSTANT_TAGS:
             raise _Unusual  # a merge key, or a tag PyYAML's constructor decides
         try:

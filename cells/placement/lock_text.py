@@ -49,7 +49,7 @@ def lock_text(fleet_name: str, placement: Placement) -> str:
         jobs.setdefault(owner, {})[job] = cell
     moves: dict[str, dict[str, dict[str, str]]] = {}
     for (owner, job), move in sorted(placement.moves.items()):
-        moves.setdefault(owner, {})[job] = move_entry(move)
+        moves.setdefault(owner, {})[job] = _move_entry(move)
     quoted = _not_plain(placement)
     parts = [HEADER, top.removesuffix("tenants: {}\n"), "tenants:\n"]
     dumped: dict[str, dict[str, Any]] = {}
@@ -69,7 +69,7 @@ def lock_text(fleet_name: str, placement: Placement) -> str:
     return "".join(parts)
 
 
-def move_entry(move: JobMove) -> dict[str, str]:
+def _move_entry(move: JobMove) -> dict[str, str]:
     entry = {"from": move.from_cell, "to": move.to_cell, "step": move.step.value}
     return {**entry, "savepoint": move.savepoint} if move.savepoint else entry
 

@@ -142,3 +142,24 @@ def test_malformed_lock_is_a_clear_error(project: Path) -> None:
     result = _run("shard")
     assert result.exit_code == 2
     assert "lock-malformed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_lock_problems_name_their_line(project: Path) -> None:
+    lock_file = project / "cells" / "fleet.lock.yaml"
+    lines = lock_file.read_text().splitlines()
+    ledger = lines.index("  ledger:")
+    cells = lines[ledger + 1]
+    first = cells.split("[")[1].split(",")[0]
+    lines[ledger + 1] = f"    cells: [{first}, {first}]"
+    lock_file.write_text("\n".join(lines) + "\n")
+    repeated = _run("shard")
+    assert repeated.exit_code == 2
+    row = next(r for r in repeated.stderr.splitlines() if "lock-duplicate-cell" in r)
+    assert row.split()[:2] == [str(ledger + 2), "tenants.ledger.cells"]
+    lines[ledger + 1] = cells
+    lines[ledger + 2] = "    jobs: [poster]"
+    lock_file.write_text("\n".join(lines) + "\n")
+    malformed = _run("shard")
+    assert malformed.exit_code == 2
+    row = next(r for r in malformed.stderr.splitlines() if "lock-malformed" in r)
+    assert row.split()[:2] == [str(ledger + 3), "tenants.ledger.jobs"]

@@ -121,7 +121,7 @@ LISTED_CHANGES = 50
 def placement_tables(fleet: Fleet, placement: Placement, *, full: bool = False) -> None:
     """Per region: the tenants x cells matrix (jobs in the cell, `+` member without jobs) while
     it is small or `full`, else a row per cell; then load."""
-    from cells.placement.report import cell_loads, max_over_mean
+    from cells.placement.report import cell_loads, max_over_mean, tenants_max_over_mean
 
     loads = {load.cell: load for load in cell_loads(fleet, placement)}
     homed: dict[str, list[Tenant]] = {}
@@ -145,7 +145,7 @@ def placement_tables(fleet: Fleet, placement: Placement, *, full: bool = False) 
         members = [load.tenants for load in region_loads if load.state == "active"]
         spread = (
             f"tenants per cell {min(members)}-{max(members)} "
-            f"(max/mean {max(members) * len(members) / (sum(members) or 1):.2f})"
+            f"(max/mean {tenants_max_over_mean(region_loads):.2f})"
             if members
             else "no active cell"
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cells.problems import FleetError
@@ -95,9 +95,28 @@ documents = st.recursive(
 def test_any_document_reads_as_safe_load(
     tmp_path: Path, data: object, flow: bool | None, anchors: bool
 ) -> None:
+    # Keys written alike (`true` and `'true'`) are duplicates to the strict reader, on purpose.
+    assume(_keys_written_apart(data))
     document = {"root": data, "again": data} if anchors else {"root": data}
     text = yaml.dump(document, Dumper=yaml.SafeDumper, default_flow_style=flow, allow_unicode=True)
     assert _read(tmp_path, text) == yaml.load(text, Loader=SAFE)
+
+
+def _keys_written_apart(data: object) -> bool:
+    if isinstance(data, dict):
+        names = [str(key) for key in data]
+        written = [name.lower() if name.lower() in ("true", "false") else name for name in names]
+        return len(set(written)) == len(written) and all(map(_keys_written_apart, data.values()))
+    if isinstance(data, list):
+        return all(map(_keys_written_apart, data))
+    return True
+
+
+def test_keys_written_alike_are_duplicates(tmp_path: Path) -> None:
+    text = yaml.dump({"true": 1, True: 2}, Dumper=yaml.SafeDumper)
+    with pytest.raises(FleetError) as raised:
+        _read(tmp_path, text)
+    assert [p.code for p in raised.value.problems] == ["duplicate-key"]
 
 
 def _depth(data: object) -> int:

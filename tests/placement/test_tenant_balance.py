@@ -2,11 +2,11 @@
 stability holds with it.
 
 The bound: once a region has at least TENANT_BALANCE_MIN_MEAN shard members per active cell
-(mean m), a new shard member skips a cell that already holds floor(1.10 m) tenants, so no cell
-holds more than 1.10 x the mean. Greedy in a fixed tenant order, it can only run out of cells
-below the bound when N - k + 1 of N cells are full; so it is met whenever
-(N - k_max + 1) * floor(1.10 m) >= the region's shard members (and capacity, max_overlap and
-pins do not bind). Otherwise it yields: the bound never makes a placement fail.
+(mean m), a new shard member skips a cell that already holds floor(1.10 m - d) tenants (d in
+[0, 1) fixed per cell), so no cell holds more than 1.10 x the mean. Greedy in a fixed tenant
+order, it can only run out of cells below the bound when N - k + 1 of N cells are full; so it is
+met whenever (N - k_max + 1) * (floor(1.10 m) - 1) >= the region's shard members (and capacity,
+max_overlap and pins do not bind). Otherwise it yields: the bound never makes a placement fail.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from cells.placement import Placement, PlacementError, place
 from cells.placement.hashing import ranked
 from cells.placement.report import cell_loads, max_over_mean, tenants_max_over_mean
-from cells.placement.sharding import TENANT_BALANCE, TENANT_BALANCE_MIN_MEAN
+from cells.placement.sharding import TENANT_BALANCE, TENANT_BALANCE_MIN_MEAN, member_bound
 from tests.placement.fleets import build, fleet_data, regions
 
 PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -45,6 +45,7 @@ def busy_regions(draw: st.DrawFn, min_cells: int = 11, max_cells: int = 40) -> t
 
 
 def _bound(tenants: list[dict], active: int) -> int:
+    """The highest of the cells' bounds."""
     return math.floor(TENANT_BALANCE * sum(t["k"] for t in tenants) / active + 1e-9)
 
 
@@ -52,7 +53,7 @@ def _achievable(tenants: list[dict], active: int) -> bool:
     members = sum(t["k"] for t in tenants)
     if members < TENANT_BALANCE_MIN_MEAN * active:
         return False
-    return (active - max(t["k"] for t in tenants) + 1) * _bound(tenants, active) >= members
+    return (active - max(t["k"] for t in tenants) + 1) * (_bound(tenants, active) - 1) >= members
 
 
 def _members(placement: Placement) -> Counter[str]:
@@ -71,12 +72,13 @@ def test_a_fresh_placement_meets_the_bound_where_it_is_achievable(region: tuple[
     assert tenants_max_over_mean(cell_loads(fleet, placement)) <= TENANT_BALANCE + 1e-9
     # A cell skips its turn in a tenant's preference order only because it is full.
     ids = [f"c{i:03d}" for i in range(cells)]
+    limit = TENANT_BALANCE * sum(t["k"] for t in tenants) / cells
     for tenant in tenants:
         shard = placement.shards[tenant["id"]]
         order = ranked(tenant["id"], ids)
         last = max(order.index(cell) for cell in shard)
         skipped = [cell for cell in order[:last] if cell not in shard]
-        assert all(members[cell] >= bound for cell in skipped), (tenant, skipped)
+        assert all(members[c] >= member_bound(limit, c) for c in skipped), (tenant, skipped)
 
 
 @PROPERTY
@@ -86,7 +88,10 @@ def test_where_hashing_alone_meets_the_bound_nothing_changes(region: tuple[int, 
     fleet = build(fleet_data(cells, tenants))
     hashed = place(fleet, tenant_balance=None).placement
     mean = sum(t["k"] for t in tenants) / cells
-    if mean < TENANT_BALANCE_MIN_MEAN or max(_members(hashed).values()) <= _bound(tenants, cells):
+    held = _members(hashed)
+    if mean < TENANT_BALANCE_MIN_MEAN or all(
+        held[c] <= member_bound(TENANT_BALANCE * mean, c) for c in held
+    ):
         assert place(fleet).placement == hashed
 
 

@@ -10,7 +10,6 @@ import importlib
 import inspect
 import json
 import logging
-import queue
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -179,10 +178,6 @@ def _plan_in_worker(
         return str(error)
 
 
-# Stacks each worker process holds at once: one to plan, one waiting.
-WORKER_AHEAD = 2
-
-
 def plan_stacks(
     project_dir: Path,
     stacks: list[str],
@@ -199,25 +194,20 @@ def plan_stacks(
             yield planned.to_json()
         return
     # Each stack needs a fresh Pulumi runtime: spawned workers share no runtime state. Workers
-    # are handed stacks from the front of the list over a pipe, WORKER_AHEAD at a time; this
-    # process plans from the back. Pipes only: no shared locks or semaphores to leak on a
-    # Ctrl-C.
+    # are handed stacks from the front of the list, one at a time over a pipe; this process
+    # plans from the back. Pipes only: no shared locks or semaphores to leak on a Ctrl-C.
     context = get_context("spawn")
     pending = list(range(len(stacks)))
     workers: dict[Connection, Any] = {}
-    handed: dict[Connection, int] = {}  # stacks a worker holds that it has not returned
+    busy: set[Connection] = set()
 
     def hand_out(connection: Connection) -> None:
-        # This process reads results only between its own stacks: a worker that held one stack
-        # only would wait that long, idle, for its next.
-        while pending and handed[connection] < WORKER_AHEAD:
+        if pending:
             connection.send(pending.pop(0))
-            handed[connection] += 1
-        if not pending and not handed[connection]:
+            busy.add(connection)
+        else:
             connection.send(None)
-
-    def busy() -> list[Connection]:
-        return [connection for connection, held in handed.items() if held]
+            busy.discard(connection)
 
     try:
         with _workers_ignoring_ctrl_c():
@@ -231,16 +221,15 @@ def plan_stacks(
                 process.start()
                 theirs.close()
                 workers[ours] = process
-                handed[ours] = 0
         for connection in workers:
             hand_out(connection)
-        while pending or busy():
+        while pending or busy:
             if pending:
                 index = pending.pop()
                 with _ctrl_c_remembered():
                     planned = plan_stack(project_dir, stacks[index], configs.get(stacks[index]))
                 yield planned.to_json()
-            ready = wait(busy(), timeout=0 if pending else None)
+            ready = wait(list(busy), timeout=0 if pending else None)
             for connection in ready:
                 try:
                     result = connection.recv()
@@ -248,7 +237,6 @@ def plan_stacks(
                     raise PlanError(
                         "a planning worker process ended without a result; rerun with -j 1"
                     ) from None
-                handed[connection] -= 1
                 hand_out(connection)
                 yield _worker_result(result)
     finally:
@@ -267,23 +255,9 @@ def _worker_loop(
     configs: dict[str, dict[str, str]],
     connection: Connection,
 ) -> None:
-    # A plan is larger than the pipe's buffer: sent from here, it would keep this process
-    # waiting until the planning process next reads (after its own stack), not planning.
-    outbox: queue.SimpleQueue[dict[str, Any] | str | None] = queue.SimpleQueue()
-    sender = threading.Thread(target=_send_all, args=(outbox, connection), daemon=True)
-    sender.start()
     while (index := connection.recv()) is not None:
         stack = stacks[index]
-        outbox.put(_plan_in_worker(project_dir, stack, configs.get(stack)))
-    outbox.put(None)
-    sender.join()
-
-
-def _send_all(
-    outbox: queue.SimpleQueue[dict[str, Any] | str | None], connection: Connection
-) -> None:
-    while (result := outbox.get()) is not None:
-        connection.send(result)
+        connection.send(_plan_in_worker(project_dir, stack, configs.get(stack)))
 
 
 @contextmanager

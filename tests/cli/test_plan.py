@@ -18,7 +18,7 @@ from cellctl.main import app
 from cells.problems import FleetError
 from offline import plan_document, plan_stacks
 from offline.planner import record_program
-from tests.helpers import ROOT, PlannedStack
+from tests.helpers import ROOT
 
 
 def _cellctl(*args: str, seed: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -40,17 +40,6 @@ def test_plans_are_byte_identical_across_processes(tmp_path: Path) -> None:
     plan = json.loads(first.read_text())
     assert [s["stack"] for s in plan["stacks"]] == ["euw1-b", "use1-a"]
     assert "planned" in run_a.stdout and "use1-a" in run_a.stdout
-
-
-def test_workers_holding_several_stacks_return_each_once_as_one_process_plans_it(
-    example_plans: dict[str, PlannedStack],
-) -> None:
-    # Two workers holding two stacks each, and this process, over every cell of the example.
-    stacks = sorted(example_plans)
-    plans = list(plan_stacks(ROOT, stacks, jobs=3))
-    assert sorted(p["stack"] for p in plans) == stacks
-    for plan in plans:
-        assert plan["resources"] == example_plans[plan["stack"]].resources, plan["stack"]
 
 
 def test_plans_are_identical_in_process() -> None:

@@ -34,7 +34,12 @@ from cells.problems import FleetError, Problem
 @reports_user_errors
 def shard(
     rebalance: Annotated[
-        bool, typer.Option("--rebalance", help="Recompute every shard and balance load.")
+        bool,
+        typer.Option(
+            "--rebalance",
+            help="From the lock, move shard members and jobs (each through a savepoint) to even"
+            " out load and tenants per cell.",
+        ),
     ] = False,
     drain: Annotated[
         str | None, typer.Option("--drain", metavar="CELL", help="Move every tenant off CELL.")

@@ -30,14 +30,12 @@ before it would make a placement fail).
 
 from __future__ import annotations
 
-import gc
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from cells.collector import paused
 from cells.model import CellState, Fleet, Tenant
 from cells.placement.hashing import ranked, stable_id, top_ranked
 from cells.placement.model import JobKey, Move, Placement, PlacementError, PlacementResult
@@ -85,22 +83,10 @@ def place(
     """
     if rebalance and drain:
         raise ValueError("rebalance and drain are separate operations")
-    with _cyclic_gc_paused():
+    # Placement allocates hundreds of thousands of small acyclic tuples; each young-generation
+    # collection would rescan the fleet's models for cycles that cannot exist.
+    with paused():
         return _place(fleet, previous, rebalance, drain, tenant_balance)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Placement allocates hundreds of thousands of small acyclic tuples; each young-generation
-    collection would rescan the fleet's models for cycles that cannot exist (a third of the time
-    for 100k tenants)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _place(

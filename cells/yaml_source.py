@@ -285,14 +285,7 @@ class _Walk:
                 name = str(key_node.value)
                 child = prefix + name
                 if name in seen:
-                    self.duplicates.append(
-                        Problem(
-                            child,
-                            "duplicate-key",
-                            f"key '{name}' appears twice in the same mapping; keep one",
-                            key_node.start_mark.line + 1,
-                        )
-                    )
+                    self.duplicates.append(_duplicate_key(child, name, key_node.start_mark))
                 seen.add(name)
                 value = self.visit(value_node, child, depth + 1)
                 build = self.scalars.get(key_node.tag)
@@ -409,14 +402,7 @@ class _EventBuilder:
             name = str(event.value)
             child = prefix + name if self.located else ""
             if name in seen:
-                self.duplicates.append(
-                    Problem(
-                        child,
-                        "duplicate-key",
-                        f"key '{name}' appears twice in the same mapping; keep one",
-                        event.start_mark.line + 1,
-                    )
-                )
+                self.duplicates.append(_duplicate_key(child, name, event.start_mark))
             seen.add(name)
             name_key = self.scalar(event, self.scalar_tag(event))
             data[name_key] = self.value(self.next(), child, depth + 1)
@@ -452,6 +438,15 @@ class _EventBuilder:
             self.constants[(tag, event.value)] = built
             return built
 
+
+
+def _duplicate_key(location: str, name: str, mark: Any) -> Problem:
+    return Problem(
+        location,
+        "duplicate-key",
+        f"key '{name}' appears twice in the same mapping; keep one",
+        mark.line + 1,
+    )
 
 def line_of(lines: dict[str, int], location: str) -> int | None:
     """The line of the deepest existing node on the way to `location`."""

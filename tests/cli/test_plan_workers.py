@@ -110,3 +110,36 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+_WAITING_PROGRAM = """
+import asyncio, os, signal, sys, threading, time
+import pulumi_aws as aws
+from offline.planner import _ctrl_c_remembered, record_program
+
+async def program():
+    aws.s3.Bucket("checkpoints")
+    await asyncio.sleep(60)  # the event loop waits on its selector, as a stuck runtime would
+
+threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+started = time.monotonic()
+try:
+    with _ctrl_c_remembered():
+        record_program("waits", {"aws:region": "us-east-1"}, program)
+except KeyboardInterrupt:
+    print(f"interrupted after {time.monotonic() - started:.1f} s", flush=True)
+    os._exit(0)
+os._exit(1)
+"""
+
+
+def test_a_ctrl_c_while_the_event_loop_waits_ends_the_plan() -> None:
+    """The Ctrl-C is not raised inside the SDK's event loop (a task it kills can leave the
+    runtime waiting for ever); it stops the loop, and is raised once the program returns."""
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", _WAITING_PROGRAM], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    seconds = float(done.stdout.split()[2])
+    assert seconds < 30, done.stdout
+    assert "Traceback" not in done.stderr, done.stderr

@@ -80,6 +80,13 @@ def _load(resolved: Path, _mtime_ns: int, _size: int, shown: str) -> Fleet:
     return fleet
 
 
+def locate(file: Path, problems: list[Problem]) -> list[Problem]:
+    """Problems found after loading (placement) with the lines of the fleet file they name: the
+    file is read again, located, only when there is a problem to place."""
+    lines = _read(file.resolve(), file).lines
+    return [p if p.line else p.at_line(line_of(lines, p.location)) for p in problems]
+
+
 def _read(resolved: Path, shown: Path, *, located: bool = True) -> YamlDocument:
     """The fleet file's document; located (with lines) only when there is a problem to place,
     so the file is read a second time only when it is wrong."""

@@ -152,7 +152,8 @@ def test_a_job_that_does_not_fit_is_named_with_the_real_reason() -> None:
     grown = build(fleet_data(2, [{"id": "aa", "k": 2, "jobs": [5, 5, 5, 5, 5]}], 10))
     with pytest.raises(PlacementError) as caught:
         place(grown, previous.placement)
-    problem = caught.value.problems[0]
-    assert problem.location.startswith("tenants.0.jobs.")
-    assert "need 25 capacity units and its active cells hold 20" in problem.message
+    # The region is short, not this job: whichever job found no room first, the region is named.
+    [problem] = caught.value.problems
+    assert (problem.location, problem.code) == ("cells", "capacity-exceeded")
+    assert "need 25 capacity units and its 2 active cells hold 20, 5 short" in problem.message
     assert "max_overlap" not in problem.message

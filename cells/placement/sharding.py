@@ -70,7 +70,7 @@ RANK_DEPTH_EXTRA = 4
 REBALANCE_ROUNDS = 8
 # Bounded search when greedy shard choice meets the overlap bound.
 SEARCH_LIMIT = 20_000
-# Jobs named in one capacity problem; a cell of a large fleet runs hundreds.
+# Jobs named (the largest first) in one capacity problem; a cell of a large fleet runs hundreds.
 NAMED_JOBS = 10
 # Failures that a region short of capacity explains: reported as the region's, not a tenant's.
 CAPACITY_CODES = frozenset({"placement-infeasible", "capacity-exceeded"})
@@ -521,8 +521,12 @@ class _RegionPlacer:
         for cell in self.cells:
             if self.load[cell] <= self.capacity[cell]:
                 continue
-            jobs = sorted(key for key, placed in self.jobs.items() if placed == cell)
-            named = ", ".join(f"{t}/{j}" for t, j in jobs[:NAMED_JOBS])
+            units = {(t.id, j.id): j.capacity_units for t in self.tenants for j in t.jobs}
+            jobs = sorted(
+                (key for key, placed in self.jobs.items() if placed == cell),
+                key=lambda key: (-units[key], key),
+            )
+            named = ", ".join(f"{t}/{j} ({units[(t, j)]} units)" for t, j in jobs[:NAMED_JOBS])
             if len(jobs) > NAMED_JOBS:
                 named += f" and {len(jobs) - NAMED_JOBS} more"
             ci = next(i for i, c in enumerate(self.fleet.cells) if c.id == cell)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from cells.loader import load_fleet
 from cells.placement import PlacementError, place, read_lock
 from cells.placement.report import cell_loads, max_over_mean
+from cells.placement.sharding import NAMED_JOBS
 from tests.helpers import EXAMPLE_FLEET, ROOT, example_fleet_data, write_fleet
 from tests.placement.fleets import build, fleet_data
 
@@ -157,3 +158,17 @@ def test_a_job_that_does_not_fit_is_named_with_the_real_reason() -> None:
     assert (problem.location, problem.code) == ("cells", "capacity-exceeded")
     assert "need 25 capacity units and its 2 active cells hold 20, 5 short" in problem.message
     assert "max_overlap" not in problem.message
+
+
+def test_a_cell_over_capacity_names_its_largest_jobs_not_all_of_them() -> None:
+    tenants = [{"id": f"t{i:03d}", "k": 1, "jobs": [1]} for i in range(40)]
+    previous = place(build(fleet_data(2, tenants, capacity=30))).placement
+    tenants[0] = {"id": "t000", "k": 1, "jobs": [15]}
+    with pytest.raises(PlacementError) as caught:
+        place(build(fleet_data(2, tenants, capacity=30)), previous)
+    [problem] = caught.value.problems
+    held = sum(cell == previous.jobs[("t000", "j0")] for cell in previous.jobs.values())
+    assert problem.code == "capacity-exceeded" and problem.location.endswith(".size")
+    assert problem.message.count("/j0") == NAMED_JOBS
+    assert "(jobs: t000/j0 (15 units), t" in problem.message  # the largest first
+    assert f" and {held - NAMED_JOBS} more)" in problem.message

@@ -216,8 +216,7 @@ def test_a_region_short_of_capacity_is_one_problem_with_its_numbers(project: Pat
     rows = [line for line in result.stderr.splitlines() if "capacity-exceeded" in line]
     [row] = rows
     line_no, field, code = row.split()[:3]
-    # The line the list of cells starts on (a node's value, as every problem is placed).
-    cells_line = before.splitlines().index("cells:") + 2
+    cells_line = before.splitlines().index("cells:") + 1  # the key's own line
     assert (int(line_no), field, code) == (cells_line, "cells", "capacity-exceeded")
     assert (
         f"us-east-1 is over capacity: the jobs of its 2,000 tenants need {demand:,} capacity "

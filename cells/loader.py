@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from cells.files import read_text
 from cells.model import Fleet, fields_of
 from cells.problems import FleetError, Problem
 from cells.yaml_source import YamlDocument, line_of, read_yaml_document
+from cells.yaml_values import described, shown
 
 PATTERN_HINTS = {
     r"^[a-z][a-z0-9-]*[a-z0-9]$": "lower-case letters, digits and '-', starting with a letter",
@@ -67,16 +69,14 @@ def _load(resolved: Path, _mtime_ns: int, _size: int, shown: str) -> Fleet:
         fleet = Fleet.model_validate(data)
     except ValidationError as exc:
         document = _read(resolved, shown_path)
-        problems = [
-            _from_pydantic(error, document.raw_scalars) for error in exc.errors(include_url=False)
-        ]
+        problems = [_from_pydantic(error, document) for error in exc.errors(include_url=False)]
         raise FleetError(
             shown_path, [p.at_line(line_of(document.lines, p.location)) for p in problems]
         ) from None
     problems = check_fleet(fleet)
     if problems:
-        lines = _read(resolved, shown_path).lines
-        raise FleetError(shown_path, [p.at_line(line_of(lines, p.location)) for p in problems])
+        document = _read(resolved, shown_path)
+        raise FleetError(shown_path, [_placed(p, document) for p in problems])
     return fleet
 
 
@@ -89,19 +89,41 @@ def _read(resolved: Path, shown: Path, *, located: bool = True) -> YamlDocument:
         raise FleetError(shown, error.problems) from None
 
 
-def _from_pydantic(error: ErrorDetails, raw_scalars: dict[str, str] | None = None) -> Problem:
-    location = ".".join(str(part) for part in error["loc"])
+def _placed(problem: Problem, document: YamlDocument) -> Problem:
+    """A cross-field problem with its path as written (a key `0x1` is not `1`) and its line."""
+    location = document.written_path(problem.location.split(".")) if problem.location else ""
+    return replace(problem, location=location, line=line_of(document.lines, location))
+
+
+def _from_pydantic(error: ErrorDetails, document: YamlDocument) -> Problem:
+    location = document.written_path(error["loc"])
     kind = error["type"]
     value = error.get("input")
-    got = _shown(value)
-    raw = (raw_scalars or {}).get(location)
-    if kind == "string_type" and raw is not None:
+    raw = document.raw_scalars.get(location)
+    got = shown(value, raw)
+    if kind == "invalid_key":
+        written = location.rpartition(".")[2]
+        allowed = _allowed_keys(error["loc"][:-1])
         message = (
-            f"YAML reads {raw} as the {type(value).__name__} {value!r}, not as text; "
-            f'quote it: "{raw}"'
+            f"a null key ({written or 'empty'}): every key here is a field name"
+            if value is None
+            else f"YAML reads the key {written} as {described(value)}, not as a field name"
+        ) + (f"; allowed here: {', '.join(allowed)}" if allowed else "; remove it")
+    elif kind == "string_type" and value is None:
+        message = (
+            f"{raw} is YAML's null (no value); write the text it stands for"
+            if raw
+            else "the value is empty; write the text it stands for"
         )
+    elif kind == "string_type" and raw is not None:
+        message = f'YAML reads {raw} as {described(value)}, not as text; quote it: "{raw}"'
     elif kind in ("int_type", "float_type") and isinstance(value, bool):
-        message = f"expected a number, got the boolean {raw or value}; write a number"
+        message = f"expected a number, got the boolean {got}; write a number"
+    elif kind in ("int_type", "int_parsing") and _integral(value):
+        message = (
+            f"expected an integer, got {value}, which YAML reads as text (a YAML number with an "
+            f"exponent needs a '.', as in 1.0e3); write it out: {_integer(value)}"
+        )
     elif kind == "missing":
         message = "required field is missing"
     elif kind == "extra_forbidden":
@@ -117,11 +139,16 @@ def _from_pydantic(error: ErrorDetails, raw_scalars: dict[str, str] | None = Non
     return Problem(location, kind.replace("_", "-"), message)
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return type(value).__name__
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+def _integral(value: Any) -> bool:
+    """Text such as `1e3`: a whole number to Python, text to YAML 1.1."""
+    try:
+        return isinstance(value, str) and float(value).is_integer()
+    except ValueError:
+        return False
+
+
+def _integer(text: str) -> str:
+    return str(int(float(text)))
 
 
 def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:

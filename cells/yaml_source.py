@@ -4,6 +4,7 @@ documents that nest too deeply or expand aliases without bound are refused befor
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import yaml
 from cells.collector import paused
 from cells.files import read_text
 from cells.problems import FleetError, Problem
+from cells.yaml_values import shown
 
 # A fleet file nests about ten levels; anything near a hundred is a mistake or an attack.
 MAX_DEPTH = 64
@@ -21,16 +23,56 @@ MAX_DEPTH = 64
 ALIAS_GROWTH_ALLOWANCE = 10_000
 ALIAS_GROWTH_FACTOR = 4
 NUMERIC_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
+# Scalars whose source text is kept: YAML reads them as something other than the text written.
+RAW_TAGS = NUMERIC_TAGS | {"tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"}
 
 
 @dataclass
 class YamlDocument:
-    """The data, each dotted path's 1-based line, and the source text of scalars that YAML read
-    as numbers or booleans (so that `1.30`, read as 1.3, can be quoted back to its author)."""
+    """The data, each dotted path's 1-based line (a mapping entry's is its key's line), the
+    source text of scalars that YAML read as numbers, booleans, dates or null (so that `1.30`,
+    read as 1.3, can be quoted back to its author), and the text of every key that YAML read as
+    something other than text, by (its mapping's path, the key's type, the key).
+
+    A dotted path names each key by the text written (`fleet.~`, not `fleet.None`)."""
 
     data: Any
     lines: dict[str, int] = field(default_factory=dict)
     raw_scalars: dict[str, str] = field(default_factory=dict)
+    key_texts: dict[tuple[str, type, Any], str] = field(default_factory=dict)
+
+    def written_path(self, parts: Iterable[str | int]) -> str:
+        """The dotted path, keys as written, of a location in the data: pydantic's (which names
+        a null key 'None' and the key true 1) or one of ours (`cells.3.region`)."""
+        path, node = "", self.data
+        for part in parts:
+            text = str(part)
+            if isinstance(node, dict):
+                key = _key_for(node, part)
+                if key is _ABSENT:
+                    node = None
+                else:
+                    if type(key) is not str:
+                        text = self.key_texts.get((path, type(key), key)) or shown(key)
+                    node = node[key]
+            elif isinstance(node, list) and text.isdigit() and int(text) < len(node):
+                node = node[int(text)]
+            else:
+                node = None
+            path = f"{path}.{text}" if path else text
+        return path
+
+
+_ABSENT = object()
+
+
+def _key_for(mapping: dict[Any, Any], part: str | int) -> Any:
+    if part in mapping:  # the key itself, or one equal to it (pydantic gives the key true as 1)
+        return part if type(part) is str else next(key for key in mapping if key == part)
+    for key in mapping:
+        if type(key) is not str and part in (str(key), repr(key)):
+            return key
+    return _ABSENT
 
 
 def read_yaml(file: Path) -> tuple[Any, dict[str, int]]:
@@ -39,10 +81,14 @@ def read_yaml(file: Path) -> tuple[Any, dict[str, int]]:
     return document.data, document.lines
 
 
-def read_yaml_document(file: Path, *, located: bool = True) -> YamlDocument:
-    """`located=False` leaves `lines` and `raw_scalars` empty where it can (a third faster), for
-    callers that read the file again, located, only when they have a problem to report."""
-    text = read_text(file)
+def read_yaml_document(
+    file: Path, *, located: bool = True, text: str | None = None
+) -> YamlDocument:
+    """`located=False` leaves `lines`, `raw_scalars` and `key_texts` empty where it can (a third
+    faster), for callers that read the file again, located, only when they have a problem to
+    report. `text` is the file's text when the caller has read it already."""
+    if text is None:
+        text = read_text(file)
     with paused():
         return _read(file, text, located)
 
@@ -61,7 +107,9 @@ def _read(file: Path, text: str, located: bool) -> YamlDocument:
                 file, [Problem("", "number-too-large", f"a number cannot be read: {exc}")]
             ) from None
     except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(file, exc) from None
+        raise _syntax_error(file, exc, text) from None
+    except yaml.reader.ReaderError as exc:
+        raise _unreadable_character(file, exc, text) from None
     except yaml.YAMLError as exc:
         raise FleetError(file, [Problem("", "yaml-syntax", f"malformed YAML: {exc}")]) from None
 
@@ -83,7 +131,7 @@ def _from_nodes(file: Path, text: str) -> YamlDocument:
             # the process instead of raising: its event stream, flat, is measured first.
             _check_depth(file, _LIBYAML(text))
         loader = (_LIBYAML or _BoundedLoader)(text)
-    except yaml.MarkedYAMLError:
+    except (yaml.MarkedYAMLError, yaml.reader.ReaderError):
         raise
     except yaml.YAMLError as exc:
         raise FleetError(file, [Problem("", "yaml-syntax", f"unreadable YAML: {exc}")]) from None
@@ -94,13 +142,17 @@ def _from_nodes(file: Path, text: str) -> YamlDocument:
             raise _too_deep(file, deep.line) from None
         except RecursionError:
             raise _too_deep(file, None) from None
+        except yaml.composer.ComposerError as exc:
+            if "another document" not in (exc.problem or ""):
+                raise
+            raise _second_document(file, exc.problem_mark) from None
         if node is None:
             raise FleetError(file, [Problem("", "empty", "the file is empty")])
         walk = _Walk(file, loader, anchored="&" in text)
         data = walk.visit(node, "", 0)
         if walk.duplicates:
             raise FleetError(file, walk.duplicates)
-        return YamlDocument(data, walk.lines, walk.raw_scalars)
+        return YamlDocument(data, walk.lines, walk.raw_scalars, walk.key_texts)
     finally:
         loader.dispose()
 
@@ -181,11 +233,159 @@ def _check_depth(file: Path, events: Any) -> None:
         events.dispose()
 
 
-def _syntax_error(file: Path, exc: yaml.MarkedYAMLError) -> FleetError:
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark is not None else None
-    what = exc.problem or exc.context or "malformed YAML"
-    return FleetError(file, [Problem("", "yaml-syntax", f"malformed YAML: {what}", line)])
+def _syntax_error(file: Path, exc: yaml.MarkedYAMLError, text: str) -> FleetError:
+    """One problem at the line the mistake is on: where a bracket or quote was opened when
+    YAML only notices much later that it never closed, else where YAML stopped."""
+    problem, context = exc.problem or "", exc.context or ""
+    at, opened = exc.problem_mark, exc.context_mark
+    noticed = f"YAML noticed at line {at.line + 1}: {problem}" if at is not None else problem
+    if "another document" in problem or "expected <document start>" in problem:
+        return _second_document(file, at, after_end="<document start>" in problem)
+    if opened is not None and problem.startswith("did not find expected ','"):
+        bracket, closing = ("[", "]") if "sequence" in context else ("{", "}")
+        return _syntax(
+            file,
+            "yaml-syntax",
+            f"unclosed {bracket} opened here (column {opened.column + 1}): close it with "
+            f"'{closing}', or separate its items with ',' ({noticed})",
+            opened,
+        )
+    if opened is not None and context == "while scanning a quoted scalar":
+        quote = _char_at(text, opened) or '"'
+        return _syntax(
+            file,
+            "yaml-syntax",
+            f"the quoted value opened here with {quote} (column {opened.column + 1}) is never "
+            f"closed: add the closing {quote} ({noticed})",
+            opened,
+        )
+    found = _char_at(text, at)
+    if "tab character" in problem or (found == "\t" and "cannot start any token" in problem):
+        return _syntax(
+            file,
+            "yaml-syntax",
+            "a tab character: YAML indents with spaces only; replace the tab with spaces",
+            at,
+        )
+    if "cannot start any token" in problem and found:
+        return _syntax(
+            file, "yaml-syntax", f"{found!r} cannot start a plain value: quote the value", at
+        )
+    if "unknown escape character" in problem:
+        escape = _text_at(text, at, 2)
+        return _syntax(
+            file,
+            "yaml-syntax",
+            f"unknown escape {escape} in a double-quoted value: write \\\\ for a backslash, or "
+            "quote the value with ' instead",
+            at,
+        )
+    runaway = _runaway_quote(text, at)
+    if runaway is not None:
+        quote, start = runaway
+        return _syntax(
+            file,
+            "yaml-syntax",
+            f"the quoted value opened here with {quote} (column {start.column + 1}) runs on to "
+            f"line {at.line + 1}: close it on this line ({noticed})",
+            start,
+        )
+    if at is not None and opened is not None and opened.line != at.line:
+        context = f"{context} started at line {opened.line + 1}"
+    what = "; ".join(part for part in (problem, context) if part) or "malformed YAML"
+    hint = _HINTS.get(problem, "")
+    return _syntax(file, "yaml-syntax", f"malformed YAML: {what}{hint}", at or opened)
+
+
+def _runaway_quote(text: str, at: Any) -> tuple[str, Any] | None:
+    """A quoted value that spans lines and ends on the line YAML stopped at: its closing quote
+    is most likely missing, and it ran on to the next quote of its kind."""
+    if at is None:
+        return None
+    scanner = (_CSAFE or yaml.SafeLoader)(text)
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            if token.start_mark.line > at.line:
+                return None
+            if (
+                isinstance(token, yaml.ScalarToken)
+                and token.style in ('"', "'")
+                and token.start_mark.line < token.end_mark.line == at.line
+            ):
+                return token.style, token.start_mark
+    except yaml.YAMLError:
+        return None
+    finally:
+        scanner.dispose()
+    return None
+
+
+def _second_document(file: Path, mark: Any, after_end: bool = False) -> FleetError:
+    return _syntax(
+        file,
+        "yaml-multiple-documents",
+        (
+            "a second YAML document starts here, after the '...' that ends the first; the "
+            "file must hold exactly one: remove the '...' or what follows it"
+            if after_end
+            else "a second YAML document starts at this '---'; the file must hold exactly "
+            "one: remove the '---' and merge what follows into the document above, or delete it"
+        ),
+        mark,
+    )
+
+
+# What to do, for the messages of mistakes YAML already finds at the right line.
+_HINTS = {
+    "did not find expected key": ": indent this line like the keys of its mapping",
+    "did not find expected '-' indicator": ": indent this line like the items of its list",
+    "mapping values are not allowed in this context": (
+        ": quote the value if it holds ': ', or indent this line like its siblings"
+    ),
+}
+
+
+def _syntax(file: Path, code: str, message: str, mark: Any) -> FleetError:
+    return FleetError(
+        file, [Problem("", code, message, mark.line + 1 if mark is not None else None)]
+    )
+
+
+def _text_at(text: str, mark: Any, length: int) -> str:
+    """The `length` characters at a parser's mark (line and column count characters)."""
+    if mark is None:
+        return ""
+    lines = _LINE_BREAK.split(text)
+    return lines[mark.line][mark.column : mark.column + length] if mark.line < len(lines) else ""
+
+
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # YAML's line breaks
+
+
+def _char_at(text: str, mark: Any) -> str:
+    return _text_at(text, mark, 1)
+
+
+def _unreadable_character(file: Path, exc: yaml.reader.ReaderError, text: str) -> FleetError:
+    # libyaml counts the position in UTF-8 bytes, PyYAML's own reader in characters.
+    if _LIBYAML:
+        before = text.encode("utf-8")[: exc.position].decode("utf-8", "replace")
+    else:
+        before = text[: exc.position]
+    character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    return FleetError(
+        file,
+        [
+            Problem(
+                "",
+                "yaml-syntax",
+                f"character U+{character:04X} is not allowed in YAML ({exc.reason}): remove it, "
+                "or write it as an escape in a double-quoted value",
+                before.count("\n") + 1,
+            )
+        ],
+    )
 
 
 def _too_deep(file: Path, line: int | None) -> FleetError:
@@ -255,21 +455,23 @@ class _Walk:
         }
         self.lines: dict[str, int] = {}
         self.raw_scalars: dict[str, str] = {}
+        self.key_texts: dict[tuple[str, type, Any], str] = {}
         self.duplicates: list[Problem] = []
         self.distinct: set[int] = set()
         self.visits = 0
         self.on_path: set[int] = set()
 
-    def visit(self, node: yaml.Node, key: str, depth: int) -> Any:
-        """`key` is the node's dotted path, built as the walk descends (not joined per node)."""
+    def visit(self, node: yaml.Node, key: str, depth: int, key_line: int | None = None) -> Any:
+        """`key` is the node's dotted path, built as the walk descends (not joined per node);
+        `key_line` the line of the key a mapping's value is written under."""
         line = node.start_mark.line + 1
         if depth > MAX_DEPTH:
             raise _too_deep(self.file, line)
         if self.anchored:
             self._bound_aliases(node, key, line)
-        self.lines[key] = line
+        self.lines[key] = key_line or line
         if isinstance(node, yaml.ScalarNode):
-            if node.tag in NUMERIC_TAGS:
+            if node.tag in RAW_TAGS:
                 self.raw_scalars[key] = node.value
             build = self.scalars.get(node.tag)
             return build(node) if build else self.loader.construct_object(node, deep=True)
@@ -287,9 +489,15 @@ class _Walk:
                 if name in seen:
                     self.duplicates.append(_duplicate_key(child, name, key_node.start_mark))
                 seen.add(name)
-                value = self.visit(value_node, child, depth + 1)
+                value = self.visit(value_node, child, depth + 1, key_node.start_mark.line + 1)
+                if not isinstance(key_node, yaml.ScalarNode):
+                    plain = False
+                    continue
                 build = self.scalars.get(key_node.tag)
-                if build is None or not isinstance(key_node, yaml.ScalarNode):
+                if key_node.tag in _CONSTANT_TAGS:  # a key YAML reads as no text: say as written
+                    built = (build or self.loader.construct_object)(key_node)
+                    self.key_texts[(key, type(built), built)] = name
+                if build is None:
                     plain = False
                 elif plain:
                     data[build(key_node)] = value
@@ -349,6 +557,7 @@ class _EventBuilder:
         self.next = loader.get_event
         self.lines: dict[str, int] = {}
         self.raw_scalars: dict[str, str] = {}
+        self.key_texts: dict[tuple[str, type, Any], str] = {}
         self.duplicates: list[Problem] = []
         # Scalars that read as the same immutable value are built once, and a text repeated
         # (every key, most values) is kept once: the parser returns a new string each time.
@@ -362,33 +571,41 @@ class _EventBuilder:
             raise FleetError(self.file, [Problem("", "empty", "the file is empty")])
         if not isinstance(event, yaml.DocumentStartEvent):
             raise _Unusual
-        data = self.value(self.next(), "", 0)
+        event = self.next()
+        data = self.value(event, "", 0, event.start_mark.line + 1)
         if not isinstance(self.next(), yaml.DocumentEndEvent):
             raise _Unusual
-        if not isinstance(self.next(), yaml.StreamEndEvent):
+        event = self.next()
+        if isinstance(event, yaml.DocumentStartEvent):
+            raise _second_document(self.file, event.start_mark)
+        if not isinstance(event, yaml.StreamEndEvent):
             raise _Unusual
-        return YamlDocument(data, self.lines, self.raw_scalars)
+        return YamlDocument(data, self.lines, self.raw_scalars, self.key_texts)
 
-    def value(self, event: yaml.Event, key: str, depth: int) -> Any:
-        line = event.start_mark.line + 1
+    def value(self, event: yaml.Event, key: str, depth: int, key_line: int) -> Any:
+        """`key_line` is the line of the key a mapping's value is written under, else the
+        value's own line."""
         if self.located:
-            self.lines[key] = line
+            self.lines[key] = key_line
         kind = type(event)
         if kind is yaml.ScalarEvent:
             tag = self.scalar_tag(event)
-            if tag in NUMERIC_TAGS and self.located:
+            if tag in RAW_TAGS and self.located:
                 self.raw_scalars[key] = event.value
             return self.scalar(event, tag)
         if kind is yaml.MappingStartEvent:
-            self.open(event, yaml.MappingNode, _MAP, depth, line)
+            self.open(event, yaml.MappingNode, _MAP, depth)
             return self.mapping(key, depth)
         if kind is yaml.SequenceStartEvent:
-            self.open(event, yaml.SequenceNode, _SEQ, depth, line)
+            self.open(event, yaml.SequenceNode, _SEQ, depth)
             prefix = f"{key}." if key else ""
             items = []
             while type(event := self.next()) is not yaml.SequenceEndEvent:
-                child = f"{prefix}{len(items)}" if self.located else ""
-                items.append(self.value(event, child, depth + 1))
+                if self.located:
+                    child, line = f"{prefix}{len(items)}", event.start_mark.line + 1
+                else:
+                    child, line = "", 0
+                items.append(self.value(event, child, depth + 1, line))
             return items
         raise _Unusual  # an alias
 
@@ -400,17 +617,22 @@ class _EventBuilder:
             if type(event) is not yaml.ScalarEvent:
                 raise _Unusual  # a complex key
             name = str(event.value)
-            child = prefix + name if self.located else ""
+            if self.located:
+                child, line = prefix + name, event.start_mark.line + 1
+            else:
+                child, line = "", 0
             if name in seen:
                 self.duplicates.append(_duplicate_key(child, name, event.start_mark))
             seen.add(name)
             name_key = self.scalar(event, self.scalar_tag(event))
-            data[name_key] = self.value(self.next(), child, depth + 1)
+            if self.located and type(name_key) is not str:
+                self.key_texts[(key, type(name_key), name_key)] = name
+            data[name_key] = self.value(self.next(), child, depth + 1, line)
         return data
 
-    def open(self, event: Any, kind: type[yaml.Node], plain: str, depth: int, line: int) -> None:
+    def open(self, event: Any, kind: type[yaml.Node], plain: str, depth: int) -> None:
         if depth >= MAX_DEPTH:
-            raise _too_deep(self.file, line)
+            raise _too_deep(self.file, event.start_mark.line + 1)
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.loader.resolve(kind, None, event.implicit)
@@ -439,7 +661,6 @@ class _EventBuilder:
             return built
 
 
-
 def _duplicate_key(location: str, name: str, mark: Any) -> Problem:
     return Problem(
         location,
@@ -447,6 +668,7 @@ def _duplicate_key(location: str, name: str, mark: Any) -> Problem:
         f"key '{name}' appears twice in the same mapping; keep one",
         mark.line + 1,
     )
+
 
 def line_of(lines: dict[str, int], location: str) -> int | None:
     """The line of the deepest existing node on the way to `location`."""

@@ -4,7 +4,7 @@ skipped only where the document provably nests less than the limit."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from cells.yaml_source import (
     nesting_bound,
     read_yaml_document,
 )
+from cells.yaml_values import shown
 
 SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -68,21 +69,23 @@ def test_what_safe_load_refuses_is_a_yaml_error(tmp_path: Path, text: str) -> No
     assert raised.value.problems[0].line == 1
 
 
+dates = st.dates(datetime.date(1990, 1, 1), datetime.date(2100, 1, 1))
 scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-(10**12), 10**12),
     st.floats(allow_nan=False),
+    dates,
     st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12),
     st.sampled_from(["yes", "no", "on", "1.30", "0o17", "~", "null", "1e3", "<<", "2026-01-01"]),
 )
+# Keys YAML reads as something other than text (null, booleans, numbers, dates) among names.
+keys = st.one_of(st.text(max_size=8), st.integers(-5, 5), st.booleans(), st.none(), dates)
 documents = st.recursive(
     scalars,
     lambda children: st.one_of(
         st.lists(children, max_size=4),
-        st.dictionaries(
-            st.one_of(st.text(max_size=8), st.integers(-5, 5), st.booleans()), children, max_size=4
-        ),
+        st.dictionaries(keys, children, max_size=4),
     ),
     max_leaves=25,
 )
@@ -104,12 +107,23 @@ def test_any_document_reads_as_safe_load(
 
 def _keys_written_apart(data: object) -> bool:
     if isinstance(data, dict):
-        names = [str(key) for key in data]
+        names = [_written(key) for key in data]
         written = [name.lower() if name.lower() in ("true", "false") else name for name in names]
         return len(set(written)) == len(written) and all(map(_keys_written_apart, data.values()))
     if isinstance(data, list):
         return all(map(_keys_written_apart, data))
     return True
+
+
+def _written(key: object) -> str:
+    """A key's name to the strict reader: the scalar as YAML writes it, quoted or not."""
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return str(key).lower()
+    if isinstance(key, datetime.date):
+        return key.isoformat()
+    return str(key)
 
 
 def test_keys_written_alike_are_duplicates(tmp_path: Path) -> None:
@@ -196,10 +210,11 @@ def _same(events: Read, nodes: Read) -> None:
         assert str(events) == str(nodes)
     else:
         assert isinstance(events, YamlDocument)
-        assert (events.data, events.lines, events.raw_scalars) == (
+        assert (events.data, events.lines, events.raw_scalars, events.key_texts) == (
             nodes.data,
             nodes.lines,
             nodes.raw_scalars,
+            nodes.key_texts,
         )
 
 
@@ -265,3 +280,67 @@ def test_unlocated_reads_the_same_data_and_the_same_problems(tmp_path: Path, tex
     else:
         _same(unlocated, located)
         assert isinstance(located, FleetError) and located.problems[0].line == 2
+
+
+def _pydantic_paths(data: object, parts: tuple[object, ...] = ()) -> Iterator[tuple]:
+    """Every key's and item's location as pydantic names it: a null key 'None', the key true 1,
+    a date key by its repr."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            part = "None" if key is None else int(key) if isinstance(key, bool) else key
+            if isinstance(key, datetime.date):
+                part = repr(key)
+            yield (*parts, part), key
+            yield from _pydantic_paths(value, (*parts, part))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield (*parts, index), None
+            yield from _pydantic_paths(value, (*parts, index))
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=documents, flow=st.sampled_from([None, True, False]), indent=st.integers(2, 5))
+def test_every_location_is_found_as_written_on_its_key_line(
+    data: object, flow: bool | None, indent: int
+) -> None:
+    """On both paths, pydantic's name for any location leads to a recorded line, and a key
+    YAML reads as no text is named as written and placed on the line it is written on."""
+    assume(_keys_written_apart(data))
+    text = yaml.dump({"root": data}, Dumper=yaml.SafeDumper, default_flow_style=flow, indent=indent)
+    lines = text.splitlines()
+    for document in _both(text):
+        assert isinstance(document, YamlDocument)
+        for parts, key in _pydantic_paths({"root": data}):
+            path = document.written_path(parts)
+            assert path in document.lines, (parts, path)
+            if key is not None and not isinstance(key, str):
+                name = _written(key)
+                assert path.endswith("." + name)
+                assert name in lines[document.lines[path] - 1].lower()
+            if key is None and parts[-1] == "None":
+                assert path.endswith(".null") and "null" in lines[document.lines[path] - 1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        dates,
+        st.datetimes(datetime.datetime(1990, 1, 1), datetime.datetime(2100, 1, 1)),
+        st.datetimes(
+            datetime.datetime(1990, 1, 1),
+            datetime.datetime(2100, 1, 1),
+            timezones=st.integers(-12 * 60, 14 * 60).map(
+                lambda minutes: datetime.timezone(datetime.timedelta(minutes=minutes))
+            ),
+        ),
+    )
+)
+def test_values_are_shown_as_yaml_that_reads_back_as_them(value: object) -> None:
+    written = shown(value)
+    back = yaml.load(f"v: {written}", Loader=SAFE)["v"]
+    assert back == value or (back != back and value != value), written
+    assert type(back) is type(value), written

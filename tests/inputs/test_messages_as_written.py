@@ -1,0 +1,224 @@
+"""`cellctl validate` says where a mistake is written and shows what was written: the key's own
+line and text, the line a bracket or quote was opened on, a date as `2026-01-01`, never a Python
+repr. Each case runs on both of the reader's paths: the event stream, and the node graph (which
+any `&` in the file selects; a trailing comment holds one without moving a line)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import EXAMPLE_FLEET
+from tests.inputs.conftest import run
+
+EXAMPLE = EXAMPLE_FLEET.read_text()
+PATHS = {"events": "", "nodes": "# & selects the node path\n"}
+PYTHON_REPRS = re.compile(r"datetime\.|\bNone\b|\bTrue\b|\bFalse\b|(?<![.\w])inf\b")
+
+
+def _edited(old: str, new: str) -> str:
+    assert EXAMPLE.count(old) == 1, old
+    return EXAMPLE.replace(old, new)
+
+
+def _line_of(text: str, fragment: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if fragment in line)
+
+
+def _validate(tmp_path: Path, text: str, path: str) -> list[tuple[str, str, str, str]]:
+    """Each reported problem as (line, field, code, message); exit 2, no traceback."""
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text(text + PATHS[path], encoding="utf-8")
+    result = run("validate", fleet_file)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"error: {fleet_file}"), result.output
+    assert lines[1].split() == ["line", "field", "code", "problem"]
+    rows = [tuple(re.split(r"\s{2,}", line.strip(), maxsplit=3)) for line in lines[2:]]
+    assert all(len(row) == 4 for row in rows), result.output
+    return rows  # type: ignore[return-value]
+
+
+def _one(tmp_path: Path, text: str, path: str) -> tuple[int, str, str, str]:
+    rows = _validate(tmp_path, text, path)
+    assert len(rows) == 1, rows
+    line, field, code, message = rows[0]
+    return int(line), field, code, message
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("written", "extra"),
+    [("~", " 3"), ("null", " 3"), ("Null", " 3"), ("~", "\n    region: x"), ("null", " {a: 1}")],
+)
+def test_a_null_key_is_named_as_written_on_its_own_line(
+    tmp_path: Path, path: str, written: str, extra: str
+) -> None:
+    text = _edited("  production: true ", f"  {written}:{extra}\n  production: true ")
+    line, field, code, message = _one(tmp_path, text, path)
+    assert line == _line_of(text, f"  {written}:")
+    assert field == f"fleet.{written}"
+    assert code == "invalid-key"
+    assert message.startswith(f"a null key ({written})") and "allowed here: name," in message
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("written", "reads_as"),
+    [("yes", "the boolean true"), ("0x1F", "the number 31"), ("2026-01-01", "a date")],
+)
+def test_a_key_yaml_reads_as_no_text_is_named_as_written(
+    tmp_path: Path, path: str, written: str, reads_as: str
+) -> None:
+    text = _edited("  production: true ", f"  {written}: 3\n  production: true ")
+    line, field, code, message = _one(tmp_path, text, path)
+    assert (line, field, code) == (
+        _line_of(text, f"  {written}:"),
+        f"fleet.{written}",
+        "invalid-key",
+    )
+    assert f"YAML reads the key {written} as {reads_as}" in message
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_unknown_key_with_a_block_value_is_reported_on_the_key_line(
+    tmp_path: Path, path: str
+) -> None:
+    text = _edited("  production: true ", "  bogus:\n    a: 1\n  production: true ")
+    line, field, code, _ = _one(tmp_path, text, path)
+    assert (line, field, code) == (_line_of(text, "bogus:"), "fleet.bogus", "extra-forbidden")
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("old", "new", "bracket"),
+    [
+        ("[payments-flink-artifacts]", "[payments-flink-artifacts, b", "["),
+        ("{cpu: 1, memory_mb: 2048}", "{cpu: 1, memory_mb: 2048", "{"),
+        ("{0: 1h, 1: 2h}", "{0: 1h, 1: [2h}", "["),
+    ],
+)
+def test_an_unclosed_flow_collection_points_where_it_was_opened(
+    tmp_path: Path, path: str, old: str, new: str, bracket: str
+) -> None:
+    text = _edited(old, new)
+    line, field, code, message = _one(tmp_path, text, path)
+    opened = _line_of(text, new)
+    assert (line, field, code) == (opened, "(file)", "yaml-syntax")
+    column = text.splitlines()[opened - 1].index(new) + new.rindex(bracket) + 1
+    assert message.startswith(f"unclosed {bracket} opened here (column {column})")
+    noticed = int(re.search(r"YAML noticed at line (\d+)", message).group(1))  # type: ignore[union-attr]
+    assert noticed >= opened
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "  name: payments",
+            "  name: 2026-01-01",
+            'reads 2026-01-01 as a date, not as text; quote it: "2026-01-01"',
+        ),
+        ("  name: payments", "  name: 2026-01-01T10:00:00Z", "as a timestamp, not as text"),
+        (
+            "  name: payments",
+            "  name: on",
+            'YAML reads on as the boolean true, not as text; quote it: "on"',
+        ),
+        ("  name: payments", "  name: .inf", "YAML reads .inf as the number .inf, not as text"),
+        ("  name: payments", "  name: 1.5e+3", "YAML reads 1.5e+3 as the number 1500.0"),
+        ("  name: payments", "  name: ~", "~ is YAML's null (no value); write the text"),
+        ("  name: payments", "  name:", "the value is empty; write the text"),
+        ("noncurrent_version_days: 30", "noncurrent_version_days: 2026-01-01", "(got 2026-01-01)"),
+        ("noncurrent_version_days: 30", "noncurrent_version_days: .inf", "(got .inf)"),
+        ("noncurrent_version_days: 30", "noncurrent_version_days: Off", "got the boolean Off"),
+        ("noncurrent_version_days: 30", "noncurrent_version_days: 1e3", "write it out: 1000"),
+        ("production: true ", "production: 2026-01-01 ", "(got 2026-01-01)"),
+        ("production: true ", "production: ~ ", "(got ~)"),
+    ],
+)
+def test_values_are_shown_as_written(
+    tmp_path: Path, path: str, old: str, new: str, expected: str
+) -> None:
+    text = _edited(old, new)
+    line, field, _, message = _one(tmp_path, text, path)
+    assert line == _line_of(text, new)
+    assert field == "fleet." + new.split(":")[0].strip()
+    assert expected in message
+    assert not PYTHON_REPRS.search(message), message
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("separator", ["---", "--- # the staging fleet", "...\n---", "---\n"])
+def test_a_second_document_is_named_at_its_separator(
+    tmp_path: Path, path: str, separator: str
+) -> None:
+    text = EXAMPLE + f"{separator}\nfleet: {{name: other}}\n"
+    line, field, code, message = _one(tmp_path, text, path)
+    second = len(EXAMPLE.splitlines()) + separator[: separator.rindex("---")].count("\n") + 1
+    assert (line, field, code) == (second, "(file)", "yaml-multiple-documents")
+    assert text.splitlines()[line - 1].startswith("---")
+    assert "a second YAML document starts at this '---'; the file must hold exactly one" in message
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_text_after_the_end_of_the_document_is_named(tmp_path: Path, path: str) -> None:
+    text = EXAMPLE + "...\nfleet: {name: other}\n"
+    line, _, code, message = _one(tmp_path, text, path)
+    assert (line, code) == (_line_of(text, "name: other"), "yaml-multiple-documents")
+    assert "after the '...' that ends the first" in message
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("old", "new", "at", "expected"),
+    [
+        (
+            "  name: payments",
+            '  name: "payments',
+            '"payments',
+            'opened here with " (column 9) runs on to line 22',
+        ),
+        (
+            "  name: payments",
+            "  name: 'payments",
+            "'payments",
+            "opened here with ' (column 9) runs on to line 15",
+        ),
+        (
+            "    default_bake: 30m",
+            '    default_bake: "30m',
+            '"30m',
+            'opened here with " (column 19) runs on to line 22',
+        ),
+        ("  name: payments", '  name: "pay\\ments"', "pay\\ments", "unknown escape \\m"),
+        ("    version: 3.9.x", "\tversion: 3.9.x", "\tversion", "a tab character"),
+        ("    sink_transaction", "   sink_transaction", "   sink_", "indent this line like"),
+        ("  name: payments", "  name: @payments", "@payments", "'@' cannot start a plain value"),
+        ("  name: payments", "  name: pay\x07ments", "pay\x07", "character U+0007 is not allowed"),
+    ],
+)
+def test_other_yaml_mistakes_point_at_their_line(
+    tmp_path: Path, path: str, old: str, new: str, at: str, expected: str
+) -> None:
+    text = _edited(old, new)
+    line, field, code, message = _one(tmp_path, text, path)
+    assert (line, field, code) == (_line_of(text, at), "(file)", "yaml-syntax")
+    assert expected in message
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_a_quote_never_closed_points_where_it_was_opened(
+    tmp_path: Path, path: str, quote: str
+) -> None:
+    text = EXAMPLE + f"extra: {quote}no end\n\n# the end\n"
+    line, _, code, message = _one(tmp_path, text, path)
+    assert (line, code) == (_line_of(text, "extra:"), "yaml-syntax")
+    assert (
+        f"opened here with {quote} (column 8) is never closed: add the closing {quote}" in message
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typing
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,8 @@ from pydantic_core import ErrorDetails
 
 from cells.checks import check_fleet
 from cells.collector import paused
-from cells.files import read_text
+from cells.files import decode_text, read_text
+from cells.last_read import LastRead
 from cells.model import Fleet, fields_of
 from cells.problems import FleetError, Problem
 from cells.yaml_source import YamlDocument, line_of, read_yaml_document
@@ -36,26 +36,39 @@ PATTERN_HINTS = {
 }
 
 
+# The last fleet loaded: the Pulumi program run once per stack in one process (`cellctl plan`,
+# `cellctl diff`) reads the same fleet file each time.
+_LAST: LastRead[Fleet] = LastRead()
+
+
 def load_fleet(file: Path | str) -> Fleet:
-    """Read and validate a fleet file; the result is cached per file content."""
+    """Read and validate a fleet file; the last one loaded is reused while it is unchanged."""
     path = Path(file)
     try:
-        stat = path.stat()
+        path.stat()  # before resolving: a link loop is an OSError here
+        resolved = path.resolve()
+        with paused():
+            return _LAST.get(
+                resolved, resolved, lambda data: _load(resolved, decode_text(resolved, data))
+            )
     except OSError:
         read_text(path)  # says why: missing, a folder, no permission, a link loop
         raise
-    with paused():
-        return _load(path.resolve(), stat.st_mtime_ns, stat.st_size, str(path))
+    except FleetError as error:  # name the file as the user wrote it
+        raise FleetError(path, error.problems) from None
 
 
-@lru_cache(maxsize=8)
-def _load(resolved: Path, _mtime_ns: int, _size: int, shown: str) -> Fleet:
-    shown_path = Path(shown)
-    data = _read(resolved, shown_path, located=False).data
+def _load(file: Path, text: str) -> Fleet:
+    def _read(*, located: bool = True) -> YamlDocument:
+        """The fleet file's document; located (with lines) only when there is a problem to
+        place, so the text is parsed a second time only when it is wrong."""
+        return read_yaml_document(file, located=located, text=text)
+
+    data = _read(located=False).data
     if not isinstance(data, dict):
-        lines = _read(resolved, shown_path).lines
+        lines = _read().lines
         raise FleetError(
-            shown_path,
+            file,
             [
                 Problem(
                     "",
@@ -68,25 +81,16 @@ def _load(resolved: Path, _mtime_ns: int, _size: int, shown: str) -> Fleet:
     try:
         fleet = Fleet.model_validate(data)
     except ValidationError as exc:
-        document = _read(resolved, shown_path)
+        document = _read()
         problems = [_from_pydantic(error, document) for error in exc.errors(include_url=False)]
         raise FleetError(
-            shown_path, [p.at_line(line_of(document.lines, p.location)) for p in problems]
+            file, [p.at_line(line_of(document.lines, p.location)) for p in problems]
         ) from None
     problems = check_fleet(fleet)
     if problems:
-        document = _read(resolved, shown_path)
-        raise FleetError(shown_path, [_placed(p, document) for p in problems])
+        document = _read()
+        raise FleetError(file, [_placed(p, document) for p in problems])
     return fleet
-
-
-def _read(resolved: Path, shown: Path, *, located: bool = True) -> YamlDocument:
-    """The fleet file's document; located (with lines) only when there is a problem to place,
-    so the file is read a second time only when it is wrong."""
-    try:
-        return read_yaml_document(resolved, located=located)
-    except FleetError as error:  # name the file as the user wrote it
-        raise FleetError(shown, error.problems) from None
 
 
 def _placed(problem: Problem, document: YamlDocument) -> Problem:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cells import files
+from cells.last_read import LastRead
 from cells.model import CellState, Fleet
 from cells.placement.lock_text import LOCK_VERSION, lock_text
 from cells.placement.model import JobMove, MoveStep, Placement
@@ -46,10 +48,11 @@ def render_lock(fleet: Fleet, placement: Placement) -> str:
     return lock_text(fleet.name, placement)
 
 
-def read_lock(file: Path) -> Placement:
+def read_lock(file: Path, text: str | None = None) -> Placement:
+    """`text` is the file's text when the caller has read it already."""
     # Read without recording lines (a third faster); a lock with a problem to place is read
     # again, located.
-    data = read_yaml_document(file, located=False).data
+    data = read_yaml_document(file, located=False, text=text).data
     try:
         lock = _LockFile.model_validate(data)
     except ValidationError as exc:
@@ -251,22 +254,24 @@ def load_placement(fleet: Fleet, fleet_file: Path) -> Placement:
             file,
             [Problem("", "lock-missing", f"no placement lock: run `{shard}` and commit it")],
         )
-    stat = file.stat()
-    key = (id(fleet), str(file.resolve()), stat.st_mtime_ns, stat.st_size)
-    cached = _CHECKED.get(key)
-    if cached is not None and cached[0] is fleet:
-        return cached[1]
-    placement = read_lock(file)
-    problems = disagreements(fleet, placement)
-    if problems:
-        raise FleetError(file, problems)
-    if len(_CHECKED) >= 8:
-        _CHECKED.pop(next(iter(_CHECKED)))
-    _CHECKED[key] = (fleet, placement)
+
+    def checked(data: bytes) -> tuple[weakref.ref[Fleet], Placement]:
+        placement = read_lock(file, files.decode_text(file, data))
+        problems = disagreements(fleet, placement)
+        if problems:
+            raise FleetError(file, problems)
+        return weakref.ref(fleet), placement
+
+    key = (file.resolve(), id(fleet))
+    kept, placement = _CHECKED.get(key, file, checked)
+    if kept() is not fleet:  # checked against a fleet since freed, whose id this one reuses
+        _CHECKED.forget()
+        kept, placement = _CHECKED.get(key, file, checked)
     return placement
 
 
-# Lock files read and checked in this process, by fleet and file version: a process that plans
-# many stacks runs the program once per stack, and each run reads the committed lock itself (as
-# `pulumi up` does) without parsing and checking the whole fleet's placement again.
-_CHECKED: dict[tuple[int, str, int, int], tuple[Fleet, Placement]] = {}
+# The last lock read and checked in this process, by fleet and file: a process that plans many
+# stacks runs the program once per stack, and each run reads the committed lock itself (as
+# `pulumi up` does) without parsing and checking the whole fleet's placement again. The fleet
+# is only referred to, never kept alive: the loader keeps the last one.
+_CHECKED: LastRead[tuple[weakref.ref[Fleet], Placement]] = LastRead()

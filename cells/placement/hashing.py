@@ -63,20 +63,10 @@ def _weights(tenants: list[str], mixed_cells: np.ndarray) -> np.ndarray:
     return _mix64_array(tenant_ids[:, None] ^ mixed_cells[None, :])
 
 
-def top_ranked(
-    tenants: list[str], cells: list[str], count: int, chunk: int = 256
-) -> list[list[int]]:
+def top_ranked(tenants: list[str], cells: list[str], count: int) -> list[list[int]]:
     """For each tenant, the positions in `cells` of its `count` most preferred, best first."""
+    from cells.placement.rendezvous_kernel import top_positions
+
     count = min(count, len(cells))
-    mixed = _mixed_cells(cells)
-    result: list[list[int]] = []
-    for start in range(0, len(tenants), chunk):
-        block = _weights(tenants[start : start + chunk], mixed)
-        if count < len(cells):
-            top = np.argpartition(block, len(cells) - count, axis=1)[:, len(cells) - count :]
-        else:
-            top = np.tile(np.arange(len(cells)), (len(block), 1))
-        picked = np.take_along_axis(block, top, axis=1)
-        order = np.argsort(picked, axis=1, kind="stable")[:, ::-1]
-        result.extend(np.take_along_axis(top, order, axis=1).tolist())
-    return result
+    tenant_ids = np.array([stable_id(t) for t in tenants], dtype=np.uint64)
+    return top_positions(tenant_ids, _mixed_cells(cells), count).tolist()

@@ -35,7 +35,7 @@ TRICKY = [
     "a: 2026-11-24\nb: 2001-12-14t21:59:43.10-05:00\nc: !!str 123\nd: !!int '7'\n",
     "base: &b {x: 1, y: [1, 2]}\nchild:\n  <<: *b\n  y: 3\nlist: [*b, *b]\n",
     "a: !!binary aGVsbG8=\nb: !!set {x, y}\nc: !!omap [{k: 1}, {j: 2}]\n",
-    "? a\n: - 1\n  - 2\n1: int key\n2.5: float key\ntrue: bool key\n~: null key\n",
+    "? a\n: - 1\n  - 2\n1: int key\n2.5: float key\nfalse: bool key\n~: null key\n",
     "- - - deep\n    - x\n- {a: [b, {c: d}]}\n- |\n  literal ]]]\n- >\n  folded\n",
 ]
 
@@ -344,3 +344,28 @@ def test_values_are_shown_as_yaml_that_reads_back_as_them(value: object) -> None
     back = yaml.load(f"v: {written}", Loader=SAFE)["v"]
     assert back == value or (back != back and value != value), written
     assert type(back) is type(value), written
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "earlier"),
+    [
+        ("bake:\n  1: x\n  0x1: y\n", "0x1", "1"),
+        ("a:\n  ~: x\n  null: y\n", "null", "~"),
+        ("a:\n  1: x\n  true: y\n", "true", "1"),
+        ("a:\n  yes: x\n  on: y\n", "on", "yes"),
+        ("a:\n  2.0: x\n  2: y\n", "2", "2.0"),
+        ("a: &x 1\nb:\n  1: x\n  01: y\n", "01", "1"),
+    ],
+)
+def test_keys_written_apart_that_yaml_reads_alike_are_duplicates(
+    text: str, written: str, earlier: str
+) -> None:
+    """Else the data would keep only the last of the two values, silently."""
+    for read in _both(text):
+        assert isinstance(read, FleetError), read
+        (problem,) = read.problems
+        line = text.splitlines().index(f"  {written}: y") + 1
+        assert (problem.code, problem.line) == ("duplicate-key", line)
+        assert problem.message.startswith(f"key '{written}' reads as ")
+        assert problem.message.endswith(f", the same key as '{earlier}' before it; keep one")
+    _same(*_both(text))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cells.placement.hashing import mix64, ranked, stable_id, top_ranked, weight, weights
@@ -46,6 +47,8 @@ def test_vectorised_weights_equal_scalar(tenants: list[str], cells: list[str]) -
             assert int(matrix[i, j]) == weight(tenant, cell)
 
 
+# No deadline: the first call in a process loads (or compiles) the search.
+@settings(deadline=None)
 @given(
     tenants=st.lists(ids, min_size=1, max_size=20, unique=True),
     cells=st.lists(ids, min_size=1, max_size=30, unique=True),
@@ -54,6 +57,31 @@ def test_vectorised_weights_equal_scalar(tenants: list[str], cells: list[str]) -
 def test_top_ranked_is_the_prefix_of_the_full_ranking(
     tenants: list[str], cells: list[str], count: int
 ) -> None:
-    top = top_ranked(tenants, cells, count, chunk=7)
+    top = top_ranked(tenants, cells, count)
     for tenant, best in zip(tenants, top, strict=True):
         assert [cells[i] for i in best] == ranked(tenant, cells)[: min(count, len(cells))]
+
+
+@st.composite
+def many_cells(draw: st.DrawFn) -> list[str]:
+    """Up to ten blocks of the compiled search and a partial last one; from a small pool, ids
+    repeat, and repeated ids weigh alike."""
+    size = draw(st.integers(1, 330))
+    pool = draw(st.sampled_from([size // 2 + 1, 10 * size]))
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    return [f"c{rng.randrange(pool)}" for _ in range(size)]
+
+
+@settings(deadline=None)
+@given(
+    tenants=st.lists(ids, min_size=1, max_size=8, unique=True),
+    cells=many_cells(),
+    count=st.integers(1, 12),
+)
+def test_top_ranked_over_many_cells_takes_the_highest_weights_first_by_position(
+    tenants: list[str], cells: list[str], count: int
+) -> None:
+    top = top_ranked(tenants, cells, count)
+    for tenant, best in zip(tenants, top, strict=True):
+        order = sorted(range(len(cells)), key=lambda j: (-weight(tenant, cells[j]), j))
+        assert best == order[: min(count, len(cells))]

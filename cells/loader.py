@@ -93,6 +93,16 @@ def _load(file: Path, text: str) -> Fleet:
     return fleet
 
 
+def locate(file: Path, problems: list[Problem]) -> list[Problem]:
+    """Problems found after loading (placement) placed in the fleet file: paths as written, with
+    their lines. The file is read again, located, only when there is a problem to place."""
+    try:
+        document = read_yaml_document(file.resolve())
+    except FleetError as error:  # name the file as the user wrote it
+        raise FleetError(file, error.problems) from None
+    return [problem if problem.line else _placed(problem, document) for problem in problems]
+
+
 def _placed(problem: Problem, document: YamlDocument) -> Problem:
     """A cross-field problem with its path as written (a key `0x1` is not `1`) and its line."""
     location = document.written_path(problem.location.split(".")) if problem.location else ""

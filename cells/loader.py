@@ -110,9 +110,14 @@ def _placed(problem: Problem, document: YamlDocument) -> Problem:
 
 
 def _from_pydantic(error: ErrorDetails, document: YamlDocument) -> Problem:
-    location = document.written_path(error["loc"])
     kind = error["type"]
     value = error.get("input")
+    if error["loc"][-1:] == ("[key]",):  # the key itself is wrong: name it as written
+        location = document.written_path(error["loc"][:-1])
+        written = location.rpartition(".")[2]
+        message = f"key {written}: {error['msg']} (got {shown(value, written)})"
+        return Problem(location, kind.replace("_", "-"), message)
+    location = document.written_path(error["loc"])
     raw = document.raw_scalars.get(location)
     got = shown(value, raw)
     if kind == "invalid_key":

@@ -222,3 +222,15 @@ def test_a_quote_never_closed_points_where_it_was_opened(
     assert (
         f"opened here with {quote} (column 8) is never closed: add the closing {quote}" in message
     )
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(("written", "code"), [("~", "int-type"), ("x", "int-parsing")])
+def test_a_wrong_key_of_a_numbered_mapping_is_named_as_written(
+    tmp_path: Path, path: str, written: str, code: str
+) -> None:
+    text = _edited("{0: 1h, 1: 2h}", f"{{0: 1h, {written}: 2h}}")
+    line, field, found, message = _one(tmp_path, text, path)
+    assert (line, field, found) == (_line_of(text, "bake:"), f"fleet.rollout.bake.{written}", code)
+    assert message.startswith(f"key {written}: Input should be a valid integer")
+    assert message.endswith(f"(got {written})")

@@ -68,8 +68,11 @@ class PlanWorkers:
         unplanned = deque(range(len(stacks)))
         results: SimpleQueue[dict[str, Any] | str | _Lost] = SimpleQueue()
         connections = [connection for _, connection in self._workers]
-        for connection in connections:
-            connection.send((str(project_dir), stacks, dict(configs)))
+        try:
+            for connection in connections:
+                connection.send((str(project_dir), stacks, dict(configs)))
+        except OSError:  # a worker that could not even start (its error is on stderr)
+            raise PlanError(_LOST) from None
         self._reader = threading.Thread(
             target=_hand_out, args=(connections, unplanned, results), daemon=True
         )

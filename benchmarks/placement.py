@@ -5,7 +5,10 @@ cells and 100,000 over 1,000 (and 1,000,000 over 10,000 with --million, k = 3 on
 size, placed afresh by hashing alone (`tenant_balance=None`: the algorithm before issue 14) and
 with the bound on tenants per cell (the default):
 - seconds to place on one core (min of `repeat` runs after an untimed one that fills the id
-  digest cache both share), tenants per second;
+  digest cache both share), tenants per second, and for the bounded placement the CPU seconds,
+  the peak resident memory of the process while this size was built and placed, and seconds
+  per tenant as a ratio to the smallest size of the same run (1.0 = linear; the CPU ratio is
+  the steadier one when the machine is shared);
 - tenants per cell, max/mean (how many tenants one cell's failure touches, against the average);
 - capacity use, max/mean;
 - the fraction of tenants whose shard changes when one cell is added, and when one is removed,
@@ -13,8 +16,9 @@ with the bound on tenants per cell (the default):
   a cell added under Route 53 Infima's stateless sharder (a shuffle seeded by the tenant id);
 - `--rebalance` after adding a cell to a lock placed by hashing alone (what an existing fleet
   runs): seconds, tenants whose shard changed, tenants per cell max/mean after.
-Targets: 100k/1k placed in <= 5 s; moved/ideal <= 1.25; tenants per cell max/mean <= 1.10;
-capacity max/mean <= 1.15. The machine may be shared: seconds are noisy, the rest is exact.
+Targets: 100k/1k placed in <= 5 s; 1M/10k in <= 12 x the 100k time (per tenant <= 1.2 x)
+and under 3 GB; moved/ideal <= 1.25; tenants per cell max/mean <= 1.10; capacity max/mean
+<= 1.15. The machine may be shared: seconds are noisy, the rest is exact.
 Run: `.venv/bin/python benchmarks/placement.py [--million]`.
 """
 
@@ -22,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -66,24 +72,56 @@ def sets(placement: Placement) -> dict[str, frozenset[str]]:
     return {t: frozenset(s) for t, s in placement.shards.items()}
 
 
+# Per k, seconds per tenant (wall, CPU) of each size placed so far, smallest first.
+PER_TENANT: dict[int, list[tuple[int, float, float]]] = {}
+
+
 def timed(action: Callable[[], Placement], repeat: int = 1) -> tuple[Placement, float]:
-    best = float("inf")
+    placement, seconds, _ = timed_cpu(action, repeat)
+    return placement, seconds
+
+
+def timed_cpu(action: Callable[[], Placement], repeat: int = 1) -> tuple[Placement, float, float]:
+    """The result, and the least wall and CPU seconds of `repeat` runs."""
+    best, best_cpu = float("inf"), float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         placement = action()
         best = min(best, time.perf_counter() - start)
-    return placement, best
+        best_cpu = min(best_cpu, time.process_time() - start_cpu)
+    return placement, best, best_cpu
+
+
+def reset_peak() -> None:
+    """Start the resident-memory high-water mark again (Linux; elsewhere it only grows)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
+
+
+def peak_gb() -> float:
+    try:
+        with open("/proc/self/status") as status:
+            match = re.search(r"VmHWM:\s+(\d+) kB", status.read())
+        if match:
+            return int(match.group(1)) / 1e6
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
 def run(cells: int, tenants: int, k: int, repeat: int) -> None:
     """One fleet in memory at a time (1,000,000 tenants is several GB each)."""
     print(f"\n{tenants:,} tenants over {cells:,} cells, k = {k}")
+    reset_peak()
     small = fleet(cells, tenants, k)
     place(small)
     figures: dict[str, list[str]] = {}
     shards: dict[str, dict[str, frozenset[str]]] = {}
     for name, bound in ALGORITHMS:
-        placement, seconds = timed(
+        placement, seconds, cpu = timed_cpu(
             lambda b=bound, f=small: place(f, tenant_balance=b).placement, repeat
         )
         loads = cell_loads(small, placement)
@@ -93,6 +131,18 @@ def run(cells: int, tenants: int, k: int, repeat: int) -> None:
             f"  tenants/cell max/mean {tenants_max_over_mean(loads):.3f}"
             f"  capacity max/mean {max_over_mean(loads):.3f}"
         ]
+        if bound == TENANT_BALANCE:
+            sizes = PER_TENANT.setdefault(k, [])
+            sizes.append((tenants, seconds / tenants, cpu / tenants))
+            ratios = "".join(
+                f"; per tenant vs {size:,}: wall {sizes[-1][1] / wall:.2f}, "
+                f"CPU {sizes[-1][2] / cpu_s:.2f}"
+                for size, wall, cpu_s in sizes[:-1]
+            )
+            print(
+                f"  bounded: {seconds:.2f} s wall, {cpu:.2f} s CPU, peak {peak_gb():.2f} GB "
+                f"resident (fleet and placement){ratios}"
+            )
     lock = place(small, tenant_balance=None).placement
     sample = [t.id for t in small.tenants][:: max(1, tenants // BASELINE_SAMPLE)]
     baseline = seeded_shuffle(sample, [c.id for c in small.cells], k)

@@ -382,9 +382,14 @@ class _RegionPlacer:
     # -- jobs -----------------------------------------------------------------------------
 
     def _place_jobs(self) -> None:
-        pending: list[tuple[Tenant, str, int]] = []
+        # Most constrained first (fewest cells to choose from), then largest first, then by
+        # tenant digest and job id; ties (a digest collision) keep the fleet's order. The sort
+        # key is built with each tenant, not looked up per job (a fifth of this pass at 1M).
+        keyed: list[tuple[int, int, int, str, int, tuple[Tenant, str, int]]] = []
         for tenant in self.tenants:
             shard = self.shards[tenant.id]
+            choices = sum(c in self.active_set for c in shard)
+            order_id = stable_id(tenant.id)
             for job in tenant.jobs:
                 before = self.previous.jobs.get((tenant.id, job.id)) if self.previous else None
                 stays = before is not None and before in shard and before != self.drain
@@ -395,13 +400,11 @@ class _RegionPlacer:
                 if stays:
                     self._assign(tenant, job.id, job.capacity_units, before)
                 else:
-                    pending.append((tenant, job.id, job.capacity_units))
-        # Most constrained first (fewest cells to choose from), then largest first.
-        choices = {t.id: sum(c in self.active_set for c in self.shards[t.id]) for t in self.tenants}
-        order_id = {t.id: stable_id(t.id) for t in self.tenants}
-        pending.sort(
-            key=lambda item: (choices[item[0].id], -item[2], order_id[item[0].id], item[1])
-        )
+                    item = (tenant, job.id, job.capacity_units)
+                    keyed.append((choices, -item[2], order_id, item[1], len(keyed), item))
+        keyed.sort()
+        pending = [entry[-1] for entry in keyed]
+        del keyed
         self._check_kept_capacity()
         kept_peak = max((self.load[c] / self.capacity[c] for c in self.active), default=0.0)
         balancing = self.rebalance or self.previous is None

@@ -8,6 +8,9 @@ cell, so the tenant bound binds), draining and standby cells, tight or ample cap
 max_overlap, pins, and places the fleet four ways: afresh, onto a lock of a smaller fleet (new
 tenants, a new cell, grown and shrunk shards), with `rebalance`, and with one cell drained.
 
+The generator imports nothing from the project (its own region entries, not
+cells/synthetic.py's), so it runs unchanged against the code of any commit.
+
 Regenerate (only from code whose placement is known good, and say so in the commit):
     mkdir /tmp/ref && git archive <commit> | tar -x -C /tmp/ref
     .venv/bin/python tests/placement/corpus.py /tmp/ref <commit> > tests/placement/corpus.json

@@ -19,7 +19,9 @@ with the bound on tenants per cell (the default):
 Targets: 100k/1k placed in <= 5 s; 1M/10k in <= 12 x the 100k time (per tenant <= 1.2 x)
 and under 3 GB; moved/ideal <= 1.25; tenants per cell max/mean <= 1.10; capacity max/mean
 <= 1.15. The machine may be shared: seconds are noisy, the rest is exact.
-Run: `.venv/bin/python benchmarks/placement.py [--million]`.
+Run: `.venv/bin/python benchmarks/placement.py [--million] [--scaling]` (--scaling: only the
+bounded placement's seconds and memory at each size, k = 3; run against another commit's code
+by copying this script into its benchmarks/).
 """
 
 from __future__ import annotations
@@ -112,6 +114,32 @@ def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
+def print_scaling(tenants: int, k: int, seconds: float, cpu: float) -> None:
+    """The bounded placement's seconds, the peak so far, and per-tenant ratios to the smaller
+    sizes of this run with the same k."""
+    sizes = PER_TENANT.setdefault(k, [])
+    sizes.append((tenants, seconds / tenants, cpu / tenants))
+    ratios = "".join(
+        f"; per tenant vs {size:,}: wall {sizes[-1][1] / wall:.2f}, CPU {sizes[-1][2] / cpu_s:.2f}"
+        for size, wall, cpu_s in sizes[:-1]
+    )
+    print(
+        f"  bounded: {seconds:.2f} s wall, {cpu:.2f} s CPU, peak {peak_gb():.2f} GB "
+        f"resident (fleet and placement){ratios}"
+    )
+
+
+def scaling(cells: int, tenants: int, k: int) -> None:
+    """--scaling: only the bounded placement's time and memory (a fleet built, placed once
+    untimed, then timed): the whole-run figures without the churn fleets."""
+    print(f"\n{tenants:,} tenants over {cells:,} cells, k = {k}")
+    reset_peak()
+    built = fleet(cells, tenants, k)
+    place(built)
+    _, seconds, cpu = timed_cpu(lambda: place(built).placement)
+    print_scaling(tenants, k, seconds, cpu)
+
+
 def run(cells: int, tenants: int, k: int, repeat: int) -> None:
     """One fleet in memory at a time (1,000,000 tenants is several GB each)."""
     print(f"\n{tenants:,} tenants over {cells:,} cells, k = {k}")
@@ -132,17 +160,7 @@ def run(cells: int, tenants: int, k: int, repeat: int) -> None:
             f"  capacity max/mean {max_over_mean(loads):.3f}"
         ]
         if bound == TENANT_BALANCE:
-            sizes = PER_TENANT.setdefault(k, [])
-            sizes.append((tenants, seconds / tenants, cpu / tenants))
-            ratios = "".join(
-                f"; per tenant vs {size:,}: wall {sizes[-1][1] / wall:.2f}, "
-                f"CPU {sizes[-1][2] / cpu_s:.2f}"
-                for size, wall, cpu_s in sizes[:-1]
-            )
-            print(
-                f"  bounded: {seconds:.2f} s wall, {cpu:.2f} s CPU, peak {peak_gb():.2f} GB "
-                f"resident (fleet and placement){ratios}"
-            )
+            print_scaling(tenants, k, seconds, cpu)
     lock = place(small, tenant_balance=None).placement
     sample = [t.id for t in small.tenants][:: max(1, tenants // BASELINE_SAMPLE)]
     baseline = seeded_shuffle(sample, [c.id for c in small.cells], k)
@@ -182,7 +200,15 @@ def run(cells: int, tenants: int, k: int, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--million", action="store_true", help="also 1,000,000 / 10,000, k = 3")
+    parser.add_argument(
+        "--scaling", action="store_true", help="only seconds and memory of k = 3, no churn"
+    )
     args = parser.parse_args()
+    if args.scaling:
+        sizes = ((100, 10_000), (1_000, 100_000)) + (((10_000, 1_000_000),) * args.million)
+        for cells, tenants in sizes:
+            scaling(cells, tenants, 3)
+        return
     for cells, tenants in ((100, 10_000), (1_000, 100_000)):
         for k in (3, 4):
             run(cells, tenants, k, repeat=3)

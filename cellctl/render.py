@@ -355,6 +355,7 @@ def placement_report(fleet: Fleet, previous: Placement | None, placement: Placem
 def placement_json(
     fleet: Fleet, previous: Placement | None, result: PlacementResult
 ) -> dict[str, Any]:
+    from cells.placement.changes import count_changes
     from cells.placement.report import (
         cell_loads,
         max_over_mean,
@@ -367,6 +368,7 @@ def placement_json(
     placement = result.placement
     loads = cell_loads(fleet, placement)
     moved = movement(previous, placement)
+    counts = count_changes(result.moves)
     regions = {}
     for region in fleet.regions:
         region_loads = [load for load in loads if load.region == region.name]
@@ -394,6 +396,18 @@ def placement_json(
         "regions": regions,
         "moves": [m.describe() for m in result.moves],
         "movement": {"tenantsMoved": moved.tenants_moved, "jobsMoved": moved.jobs_moved},
+        # What the summary line says, as numbers: one entry of `moves` per change counted.
+        "changes": {
+            "newTenants": counts.new_tenants,
+            "tenantsChangeShard": counts.tenants_changed,
+            "membersMoved": counts.members_moved,
+            "membersAdded": counts.members_added,
+            "membersRemoved": counts.members_removed,
+            "tenantsRemoved": counts.tenants_removed,
+            "newJobs": counts.new_jobs,
+            "jobsMove": counts.jobs_moved,
+            "jobsRemoved": counts.jobs_removed,
+        },
     }
 
 

@@ -67,6 +67,7 @@ def test_rebalance_after_adding_cells_counts_the_same_things_above_and_below(
     before = _lock(project)
     _add_cells(project, data, 4)
     planned = _run("shard", "--rebalance", "--check", "--full")
+    as_json = json.loads(_run("shard", "--rebalance", "--check", "--json").stdout)
     result = _run("shard", "--rebalance")
     assert result.exit_code == 0, result.stderr
     after = _lock(project)
@@ -94,6 +95,13 @@ def test_rebalance_after_adding_cells_counts_the_same_things_above_and_below(
     shard_lines = [line for line in full if re.match(r"  r0-t\d+ shard: r0-c\d+ -> r0-c", line)]
     job_lines = [line for line in full if re.match(r"  r0-t\d+/\w+: r0-c\d+ -> r0-c", line)]
     assert (len(shard_lines), len(job_lines)) == (members, jobs)
+    # The same numbers for machines, one entry of `moves` per change.
+    assert as_json["changes"] == {
+        "newTenants": 0, "tenantsChangeShard": len(changed), "membersMoved": members,
+        "membersAdded": 0, "membersRemoved": 0, "tenantsRemoved": 0, "newJobs": 0,
+        "jobsMove": jobs, "jobsRemoved": 0,
+    }  # fmt: skip
+    assert len(as_json["moves"]) == members + jobs
     # No git here: `git diff` cannot show the rest, and the hint says so.
     more = _more_line(result.stdout)
     assert "is not tracked by git" in more and "`cellctl shard --check --full`" in more

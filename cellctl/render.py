@@ -44,10 +44,21 @@ def failure(message: str) -> None:
     err.print(f"error: {message}", markup=False)
 
 
+# Whether the user has been told of a Ctrl-C: the `cellctl` executable says it otherwise.
+interrupt_told = False
+
+
 def interrupted() -> None:
     err.print(
         "\ninterrupted (Ctrl-C): stopped; files are written whole or not at all", markup=False
     )
+    interrupt_reported()
+
+
+def interrupt_reported() -> None:
+    """The command has said, its own way, that a Ctrl-C stopped it."""
+    global interrupt_told
+    interrupt_told = True
 
 
 def info(message: str) -> None:

@@ -4,6 +4,7 @@ ends it with one line and exit 130, never a traceback."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 EXIT_INTERRUPTED = 130
@@ -15,7 +16,6 @@ def run() -> None:
 
         app()
     except KeyboardInterrupt:
-        print("\ninterrupted (Ctrl-C): stopped", file=sys.stderr)
         _leave()
     except SystemExit as exit:
         if exit.code == EXIT_INTERRUPTED:
@@ -24,8 +24,14 @@ def run() -> None:
 
 
 def _leave() -> None:
-    """Exit at once: the command has stopped its worker processes and written nothing half;
-    the interpreter's exit would wait on SDK threads that an interrupt can leave stuck."""
+    """Say so, unless the command has (a Ctrl-C while a command loads becomes a silent exit 130
+    in typer), and exit at once: the command has stopped its worker processes and written
+    nothing half; the interpreter's exit would wait on SDK threads that an interrupt can leave
+    stuck."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: already on the way out
+    render = sys.modules.get("cellctl.render")
+    if not getattr(render, "interrupt_told", False):
+        print("\ninterrupted (Ctrl-C): stopped", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(EXIT_INTERRUPTED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,20 @@ def find_project(start: Path | None = None) -> Project:
             )
         ],
     )
+
+
+def tracked_by_git(file: Path) -> bool:
+    """Whether git tracks the file (so `git diff` shows its changes); False without git, outside
+    a repository, or when git does not answer in time. git is never required."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(file.parent), "ls-files", "--error-unmatch", "--", file.name],
+            capture_output=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
 
 
 def require_stacks_in_sync(project: Project, fleet: Fleet, fleet_file: Path) -> None:

@@ -12,6 +12,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from cells.model import Fleet, Tenant
     from cells.placement import JobKey, JobMove, Move, Placement, PlacementResult
+    from cells.placement.changes import ChangeCounts
     from cells.placement.report import CellLoad
     from cells.problems import FleetError
     from policies.offline import Finding
@@ -43,10 +44,21 @@ def failure(message: str) -> None:
     err.print(f"error: {message}", markup=False)
 
 
+# Whether the user has been told of a Ctrl-C: the `cellctl` executable says it otherwise.
+interrupt_told = False
+
+
 def interrupted() -> None:
     err.print(
         "\ninterrupted (Ctrl-C): stopped; files are written whole or not at all", markup=False
     )
+    interrupt_reported()
+
+
+def interrupt_reported() -> None:
+    """The command has said, its own way, that a Ctrl-C stopped it."""
+    global interrupt_told
+    interrupt_told = True
 
 
 def info(message: str) -> None:
@@ -132,6 +144,9 @@ def placement_tables(fleet: Fleet, placement: Placement, *, full: bool = False) 
     for region in fleet.regions:
         cells = [c.id for c in fleet.cells_in(region.name)]
         tenants = homed.get(region.name, [])
+        if not cells:
+            info(f"\n{region.name}: {_no_cells(fleet, region.name)}")
+            continue
         region_loads = [loads[c] for c in cells]
         if full or (len(tenants) <= MATRIX_TENANTS and len(cells) <= MATRIX_CELLS):
             info(f"\n{region.name}: max/mean load {max_over_mean(region_loads):.2f}")
@@ -154,6 +169,18 @@ def placement_tables(fleet: Fleet, placement: Placement, *, full: bool = False) 
             f"max/mean load {max_over_mean(region_loads):.2f}, {spread}"
         )
         _cell_rows(region_loads, jobs_in)
+
+
+def _no_cells(fleet: Fleet, region: str) -> str:
+    """Whether a region without cells is fine: a DR partner needs only its network. (Tenants at
+    home there cannot be placed: `shard` fails before it prints.)"""
+    partners = [r.name for r in fleet.regions if r.dr_partner == region and fleet.cells_in(r.name)]
+    if partners:
+        return (
+            f"no cells, which is fine: it is the DR partner of {', '.join(partners)} only "
+            "(replica buckets, and recovery cells if that region is lost)"
+        )
+    return "no cells, no tenants, and no region names it as its DR partner: it is unused"
 
 
 def _matrix(
@@ -193,24 +220,67 @@ def _cell_rows(loads: list[CellLoad], jobs_in: Counter) -> None:
         )
 
 
-def moves(changes: Sequence[Move], lock_file: str, *, full: bool = False) -> None:
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def change_summary(counts: ChangeCounts) -> str:
+    """What a run changed, in one line: the same words above the list of changes and after the
+    lock is written. Tenants count once, however many of their shard members changed."""
+    members = [
+        (counts.members_moved, "moved"),
+        (counts.members_added, "added"),
+        (counts.members_removed, "removed"),
+    ]
+    shown = [(n, verb) for n, verb in members if n]
+    member_text = ", ".join(
+        f"{_plural(n, 'member') if i == 0 else n} {verb}" for i, (n, verb) in enumerate(shown)
+    )
+    changed = counts.tenants_changed
+    parts = [
+        (counts.new_tenants, _plural(counts.new_tenants, "new tenant")),
+        (
+            changed,
+            f"{_plural(changed, 'tenant')} change{'s' if changed == 1 else ''} shard "
+            f"({member_text})",
+        ),
+        (counts.tenants_removed, f"{_plural(counts.tenants_removed, 'tenant')} left the fleet"),
+        (counts.new_jobs, _plural(counts.new_jobs, "new job")),
+        (
+            counts.jobs_moved,
+            f"{_plural(counts.jobs_moved, 'job')} move{'s' if counts.jobs_moved == 1 else ''}",
+        ),
+        (counts.jobs_removed, f"{_plural(counts.jobs_removed, 'job')} removed"),
+    ]
+    return ", ".join(text for n, text in parts if n) or "no placement changes"
+
+
+def capped(changes: Sequence[Move], *, full: bool = False) -> bool:
+    """Whether `moves` lists only some of the changes (and needs a hint for the rest)."""
+    return len(changes) > LISTED_CHANGES and not full
+
+
+def moves(changes: Sequence[Move], more: str = "", *, full: bool = False) -> None:
+    """The run's changes under their summary; past LISTED_CHANGES, the count per reason and the
+    changes to review first, then `more`: where to see the rest."""
+    from cells.placement.changes import count_changes
+
     if not changes:
         info("\nno placement changes")
         return
-    info(f"\n{len(changes)} placement change(s):")
+    counts = count_changes(changes)
+    info(f"\n{change_summary(counts)}:")
     listed = changes
-    if len(changes) > LISTED_CHANGES and not full:
-        reasons = Counter(change.reason for change in changes)
-        info("  " + ", ".join(f"{count} {reason}" for reason, count in reasons.most_common()))
+    if capped(changes, full=full):
+        for what, reasons in (("tenants", counts.tenant_reasons), ("jobs", counts.job_reasons)):
+            if reasons:
+                info(f"  {what}: " + ", ".join(f"{n} ({reason})" for reason, n in reasons))
         # State moves and removals first: they are what a reviewer has to look at.
         listed = sorted(changes, key=_review_order)[:LISTED_CHANGES]
     for change in listed:
         info(f"  {change.describe()}")
     if len(listed) < len(changes):
-        info(
-            f"  ... {len(changes) - len(listed)} more: `git diff {lock_file}` shows every "
-            "change (`cellctl shard --full` lists them before the lock is written)"
-        )
+        info(f"  ... {len(changes) - len(listed)} more: {more}")
 
 
 def _review_order(change: Move) -> int:
@@ -262,9 +332,15 @@ def placement_report(fleet: Fleet, previous: Placement | None, placement: Placem
         distribution = overlap_distribution(fleet, placement, region.name)
         if distribution.pairs:
             overlaps = sorted(set(distribution.observed) | set(distribution.expected))
+            pairs = (
+                f"all {distribution.pairs:,} tenant pairs (exact)"
+                if distribution.pairs == distribution.total
+                else f"a sample of {distribution.pairs:,} of {distribution.total:,} tenant pairs "
+                f"(1 in every {distribution.stride:,})"
+            )
             info(
-                f"    pairwise shard overlap over {distribution.pairs} tenant pairs "
-                "(observed vs hypergeometric expectation):"
+                f"    pairwise shard overlap over {pairs}, observed vs hypergeometric "
+                "expectation:"
             )
             for o in overlaps:
                 info(
@@ -282,14 +358,15 @@ def placement_report(fleet: Fleet, previous: Placement | None, placement: Placem
             )
     moved = movement(previous, placement)
     info(
-        f"  movement against the previous lock: {moved.tenants_moved}/{moved.tenants} tenants, "
-        f"{moved.jobs_moved}/{moved.jobs} jobs"
+        f"  movement against the previous lock: {moved.tenants_moved} of {moved.tenants} tenants "
+        f"change shard, {moved.jobs_moved} of {moved.jobs} jobs move"
     )
 
 
 def placement_json(
     fleet: Fleet, previous: Placement | None, result: PlacementResult
 ) -> dict[str, Any]:
+    from cells.placement.changes import count_changes
     from cells.placement.report import (
         cell_loads,
         max_over_mean,
@@ -302,6 +379,7 @@ def placement_json(
     placement = result.placement
     loads = cell_loads(fleet, placement)
     moved = movement(previous, placement)
+    counts = count_changes(result.moves)
     regions = {}
     for region in fleet.regions:
         region_loads = [load for load in loads if load.region == region.name]
@@ -312,6 +390,8 @@ def placement_json(
             "maxOverMeanTenants": (
                 round(tenants_max_over_mean(region_loads), 4) if region_loads else None
             ),
+            "overlapPairs": distribution.pairs,
+            "overlapPairsTotal": distribution.total,
             "overlapObserved": {str(k): v for k, v in sorted(distribution.observed.items())},
             "overlapExpected": {str(k): v for k, v in sorted(distribution.expected.items())},
             "worstCell": worst.cell if worst else None,
@@ -327,6 +407,18 @@ def placement_json(
         "regions": regions,
         "moves": [m.describe() for m in result.moves],
         "movement": {"tenantsMoved": moved.tenants_moved, "jobsMoved": moved.jobs_moved},
+        # What the summary line says, as numbers: one entry of `moves` per change counted.
+        "changes": {
+            "newTenants": counts.new_tenants,
+            "tenantsChangeShard": counts.tenants_changed,
+            "membersMoved": counts.members_moved,
+            "membersAdded": counts.members_added,
+            "membersRemoved": counts.members_removed,
+            "tenantsRemoved": counts.tenants_removed,
+            "newJobs": counts.new_jobs,
+            "jobsMove": counts.jobs_moved,
+            "jobsRemoved": counts.jobs_removed,
+        },
     }
 
 

@@ -12,7 +12,7 @@ from pydantic_core import ErrorDetails
 
 from cells.checks import check_fleet
 from cells.collector import paused
-from cells.files import decode_text, read_text
+from cells.files import read_text
 from cells.last_read import LastRead
 from cells.model import Fleet, fields_of
 from cells.problems import FleetError, Problem
@@ -48,9 +48,7 @@ def load_fleet(file: Path | str) -> Fleet:
         path.stat()  # before resolving: a link loop is an OSError here
         resolved = path.resolve()
         with paused():
-            return _LAST.get(
-                resolved, resolved, lambda data: _load(resolved, decode_text(resolved, data))
-            )
+            return _LAST.get(resolved, resolved, lambda: _load(resolved))
     except OSError:
         read_text(path)  # says why: missing, a folder, no permission, a link loop
         raise
@@ -58,11 +56,12 @@ def load_fleet(file: Path | str) -> Fleet:
         raise FleetError(path, error.problems) from None
 
 
-def _load(file: Path, text: str) -> Fleet:
+def _load(file: Path) -> Fleet:
     def _read(*, located: bool = True) -> YamlDocument:
         """The fleet file's document; located (with lines) only when there is a problem to
-        place, so the text is parsed a second time only when it is wrong."""
-        return read_yaml_document(file, located=located, text=text)
+        place, so the file is read a second time only when it is wrong (its text is not held
+        while the fleet is validated)."""
+        return read_yaml_document(file, located=located)
 
     data = _read(located=False).data
     if not isinstance(data, dict):
@@ -93,6 +92,16 @@ def _load(file: Path, text: str) -> Fleet:
     return fleet
 
 
+def locate(file: Path, problems: list[Problem]) -> list[Problem]:
+    """Problems found after loading (placement) placed in the fleet file: paths as written, with
+    their lines. The file is read again, located, only when there is a problem to place."""
+    try:
+        document = read_yaml_document(file.resolve())
+    except FleetError as error:  # name the file as the user wrote it
+        raise FleetError(file, error.problems) from None
+    return [problem if problem.line else _placed(problem, document) for problem in problems]
+
+
 def _placed(problem: Problem, document: YamlDocument) -> Problem:
     """A cross-field problem with its path as written (a key `0x1` is not `1`) and its line."""
     location = document.written_path(problem.location.split(".")) if problem.location else ""
@@ -100,9 +109,14 @@ def _placed(problem: Problem, document: YamlDocument) -> Problem:
 
 
 def _from_pydantic(error: ErrorDetails, document: YamlDocument) -> Problem:
-    location = document.written_path(error["loc"])
     kind = error["type"]
     value = error.get("input")
+    if error["loc"][-1:] == ("[key]",):  # the key itself is wrong: name it as written
+        location = document.written_path(error["loc"][:-1])
+        written = location.rpartition(".")[2]
+        message = f"key {written}: {error['msg']} (got {shown(value, written)})"
+        return Problem(location, kind.replace("_", "-"), message)
+    location = document.written_path(error["loc"])
     raw = document.raw_scalars.get(location)
     got = shown(value, raw)
     if kind == "invalid_key":

@@ -14,7 +14,7 @@ import yaml
 from cells.collector import paused
 from cells.files import read_text
 from cells.problems import FleetError, Problem
-from cells.yaml_values import shown
+from cells.yaml_values import described, shown
 
 # A fleet file nests about ten levels; anything near a hundred is a mistake or an attack.
 MAX_DEPTH = 64
@@ -482,21 +482,21 @@ class _Walk:
         data: Any
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
+            read_as: dict[Any, str] = {}
             data = {}
             for key_node, value_node in node.value:
                 name = str(key_node.value)
                 child = prefix + name
-                if name in seen:
-                    self.duplicates.append(_duplicate_key(child, name, key_node.start_mark))
-                seen.add(name)
-                value = self.visit(value_node, child, depth + 1, key_node.start_mark.line + 1)
-                if not isinstance(key_node, yaml.ScalarNode):
-                    plain = False
-                    continue
-                build = self.scalars.get(key_node.tag)
-                if key_node.tag in _CONSTANT_TAGS:  # a key YAML reads as no text: say as written
+                scalar = isinstance(key_node, yaml.ScalarNode)
+                build = self.scalars.get(key_node.tag) if scalar else None
+                if scalar and key_node.tag in _CONSTANT_TAGS:  # a key YAML reads as no text
                     built = (build or self.loader.construct_object)(key_node)
                     self.key_texts[(key, type(built), built)] = name
+                    mark = key_node.start_mark
+                    _check_key(self.duplicates, child, name, mark, seen, read_as, built)
+                else:
+                    _check_key(self.duplicates, child, name, key_node.start_mark, seen)
+                value = self.visit(value_node, child, depth + 1, key_node.start_mark.line + 1)
                 if build is None:
                     plain = False
                 elif plain:
@@ -613,6 +613,7 @@ class _EventBuilder:
         prefix = f"{key}." if key else ""
         data: dict[Any, Any] = {}
         seen: set[str] = set()
+        read_as: dict[Any, str] = {}
         while type(event := self.next()) is not yaml.MappingEndEvent:
             if type(event) is not yaml.ScalarEvent:
                 raise _Unusual  # a complex key
@@ -621,12 +622,15 @@ class _EventBuilder:
                 child, line = prefix + name, event.start_mark.line + 1
             else:
                 child, line = "", 0
-            if name in seen:
-                self.duplicates.append(_duplicate_key(child, name, event.start_mark))
-            seen.add(name)
             name_key = self.scalar(event, self.scalar_tag(event))
-            if self.located and type(name_key) is not str:
-                self.key_texts[(key, type(name_key), name_key)] = name
+            if type(name_key) is str:
+                if name in seen:
+                    self.duplicates.append(_duplicate_key(child, name, event.start_mark))
+                seen.add(name)
+            else:  # a key YAML reads as no text
+                if self.located:
+                    self.key_texts[(key, type(name_key), name_key)] = name
+                _check_key(self.duplicates, child, name, event.start_mark, seen, read_as, name_key)
             data[name_key] = self.value(self.next(), child, depth + 1, line)
         return data
 
@@ -659,6 +663,34 @@ class _EventBuilder:
             built = self.loader.yaml_constructors[tag](self.loader, node)
             self.constants[(tag, event.value)] = built
             return built
+
+
+def _check_key(
+    duplicates: list[Problem],
+    location: str,
+    name: str,
+    mark: Any,
+    seen: set[str],
+    read_as: dict[Any, str] | None = None,
+    built: Any = None,
+) -> None:
+    """A key written twice, or written two ways that YAML reads as one (`1` and `0x1`, `~` and
+    `null`, `1` and `true`): the data would silently keep only the last value."""
+    if name in seen:
+        duplicates.append(_duplicate_key(location, name, mark))
+    elif read_as is not None and built in read_as:
+        duplicates.append(
+            Problem(
+                location,
+                "duplicate-key",
+                f"key '{name}' reads as {described(built)}, the same key as "
+                f"'{read_as[built]}' before it; keep one",
+                mark.line + 1,
+            )
+        )
+    seen.add(name)
+    if read_as is not None:
+        read_as.setdefault(built, name)
 
 
 def _duplicate_key(location: str, name: str, mark: Any) -> Problem:

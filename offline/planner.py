@@ -15,8 +15,6 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing import get_context
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from pulumi.runtime.sync_await import _sync_await
 from cells.stamping import PROJECT, read_stack_config, stack_file_name
 from offline.errors import PlanError
 from offline.recorder import RecordedResource, RecordingMonitor
+from offline.workers import PlanWorkers
 
 
 @dataclass
@@ -169,118 +168,39 @@ def configure_mock_engine(monitor: RecordingMonitor, stack: str) -> None:
     )
 
 
-def _plan_in_worker(
-    project_dir: str, stack: str, config: dict[str, str] | None
-) -> dict[str, Any] | str:
-    try:
-        return plan_stack(Path(project_dir), stack, config).to_json()
-    except PlanError as error:
-        return str(error)
-
-
 def plan_stacks(
     project_dir: Path,
     stacks: list[str],
     jobs: int,
     configs: Mapping[str, dict[str, str]] | None = None,
+    workers: PlanWorkers | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Plan stacks on `jobs` processes, this one included; yields each plan as it completes.
-    `configs` replaces the stack files' config per stack (what-if plans)."""
+    `configs` replaces the stack files' config per stack (what-if plans). `workers`, started
+    earlier by the caller, are used (not stopped) instead of starting `jobs - 1` of them here."""
     configs = dict(configs or {})
-    if jobs <= 1:
+
+    def plan_here(stack: str) -> dict[str, Any]:
+        with _ctrl_c_remembered():
+            planned = plan_stack(project_dir, stack, configs.get(stack))
+        return planned.to_json()
+
+    if workers is not None and len(workers):
+        yield from workers.share(project_dir, stacks, configs, plan_here)
+    elif jobs <= 1 or len(stacks) <= 1 or workers is not None:
         for stack in stacks:
-            with _ctrl_c_remembered():
-                planned = plan_stack(project_dir, stack, configs.get(stack))
-            yield planned.to_json()
-        return
-    # Each stack needs a fresh Pulumi runtime: spawned workers share no runtime state. Workers
-    # are handed stacks from the front of the list, one at a time over a pipe; this process
-    # plans from the back. Pipes only: no shared locks or semaphores to leak on a Ctrl-C.
-    context = get_context("spawn")
-    pending = list(range(len(stacks)))
-    workers: dict[Connection, Any] = {}
-    busy: set[Connection] = set()
-
-    def hand_out(connection: Connection) -> None:
-        if pending:
-            connection.send(pending.pop(0))
-            busy.add(connection)
-        else:
-            connection.send(None)
-            busy.discard(connection)
-
-    try:
-        with _workers_ignoring_ctrl_c():
-            for _ in range(min(jobs - 1, len(stacks))):
-                ours, theirs = context.Pipe()
-                process = context.Process(
-                    target=_worker_loop,
-                    args=(str(project_dir), stacks, configs, theirs),
-                    daemon=True,
-                )
-                process.start()
-                theirs.close()
-                workers[ours] = process
-        for connection in workers:
-            hand_out(connection)
-        while pending or busy:
-            if pending:
-                index = pending.pop()
-                with _ctrl_c_remembered():
-                    planned = plan_stack(project_dir, stacks[index], configs.get(stacks[index]))
-                yield planned.to_json()
-            ready = wait(list(busy), timeout=0 if pending else None)
-            for connection in ready:
-                try:
-                    result = connection.recv()
-                except EOFError:
-                    raise PlanError(
-                        "a planning worker process ended without a result; rerun with -j 1"
-                    ) from None
-                hand_out(connection)
-                yield _worker_result(result)
-    finally:
-        # Done, a failed stack, Ctrl-C or a consumer that stopped: no worker outlives the call.
-        for process in workers.values():
-            if process.is_alive():
-                process.terminate()
-        for connection, process in workers.items():
-            process.join()
-            connection.close()
-
-
-def _worker_loop(
-    project_dir: str,
-    stacks: list[str],
-    configs: dict[str, dict[str, str]],
-    connection: Connection,
-) -> None:
-    while (index := connection.recv()) is not None:
-        stack = stacks[index]
-        connection.send(_plan_in_worker(project_dir, stack, configs.get(stack)))
-
-
-@contextmanager
-def _workers_ignoring_ctrl_c() -> Iterator[None]:
-    """Processes started in here inherit an ignored SIGINT (a disposition survives exec; a
-    signal mask does not, as spawn resets it), so a Ctrl-C, which a terminal sends to every
-    process of the group, prints no traceback from any of them while they import the SDK;
-    this process alone reports it and stops them. The window is the few milliseconds the
-    starts take."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+            yield plan_here(stack)
+    else:
+        # Each stack needs a fresh Pulumi runtime: worker processes share no runtime state.
+        with PlanWorkers(min(jobs, len(stacks)) - 1) as started:
+            yield from started.share(project_dir, stacks, configs, plan_here)
 
 
 @contextmanager
 def _ctrl_c_remembered() -> Iterator[None]:
-    """A Ctrl-C while a program runs is raised again when it returns: the SDK's runtime can
-    swallow a KeyboardInterrupt raised inside its event loop and carry on planning."""
+    """A Ctrl-C while a program runs stops the event loop at its next turn and is raised once
+    the program has returned. Never raised inside the loop: a KeyboardInterrupt there can end
+    a task that the SDK's runtime then waits on for ever (2 hangs in 30 Ctrl-Cs under load)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -288,21 +208,23 @@ def _ctrl_c_remembered() -> Iterator[None]:
 
     def remember(signum: int, frame: object) -> None:
         pressed.append(True)
-        raise KeyboardInterrupt
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no program running yet: the plan ends, then the Ctrl-C is raised
+        loop.call_soon_threadsafe(loop.stop)  # wakes a loop that is waiting on its selector
 
     previous = signal.signal(signal.SIGINT, remember)
     try:
         yield
+    except Exception:
+        if pressed:
+            raise KeyboardInterrupt from None  # "Event loop stopped before Future completed"
+        raise
     finally:
         signal.signal(signal.SIGINT, previous)
     if pressed:
         raise KeyboardInterrupt
-
-
-def _worker_result(result: dict[str, Any] | str) -> dict[str, Any]:
-    if isinstance(result, str):
-        raise PlanError(result)
-    return result
 
 
 def plan_document(fleet: str, plans: list[dict[str, Any]]) -> str:

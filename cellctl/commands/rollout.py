@@ -192,6 +192,7 @@ def rollout(
         executor.close()
     rollout_view.report(record, outcome)
     if outcome == Outcome.INTERRUPTED:
+        render.interrupt_reported()
         raise typer.Exit(EXIT_INTERRUPTED)
     if outcome == Outcome.HALTED:
         raise typer.Exit(EXIT_FINDINGS)
@@ -272,5 +273,6 @@ def bake_command(
         threading.Event().wait(seconds)
     except KeyboardInterrupt:
         render.failure(f"wave {wave}: bake interrupted")
+        render.interrupt_reported()
         raise typer.Exit(EXIT_INTERRUPTED) from None
     render.info(f"wave {wave}: baked")

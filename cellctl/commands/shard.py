@@ -10,10 +10,10 @@ import typer
 
 from cellctl import render
 from cellctl.errors import EXIT_FINDINGS, reports_user_errors
-from cellctl.project import find_project
+from cellctl.project import find_project, tracked_by_git
 from cells import files
 from cells.collector import paused
-from cells.loader import load_fleet
+from cells.loader import load_fleet, locate
 from cells.model import CellState, Fleet
 from cells.placement import (
     Placement,
@@ -25,9 +25,8 @@ from cells.placement import (
     render_lock,
     unfinished_drains,
 )
+from cells.placement.changes import count_changes
 from cells.placement.moves import in_progress, next_step, record_moves
-from cells.placement.report import movement
-from cells.placement.sharding import REMOVALS
 from cells.problems import FleetError, Problem
 
 
@@ -89,14 +88,17 @@ def _shard(
         # A job that changes cells moves with its state: the lock records each move's step.
         locked = record_moves(previous, result.placement, result.moves)
     except PlacementError as error:
-        raise FleetError(path, error.problems) from None
+        raise FleetError(path, locate(path, error.problems)) from None
     text = render_lock(fleet, locked)
     relative = project.relative(lock_file)
     if as_json:
         render.info(json.dumps(render.placement_json(fleet, previous, result), indent=2))
     else:
         render.placement_tables(fleet, result.placement, full=full)
-        render.moves(result.moves, relative, full=full)
+        more = ""
+        if render.capped(result.moves, full=full):
+            more = _where_the_rest_is(lock_file, relative, check, previous is None)
+        render.moves(result.moves, more, full=full)
         if report:
             render.placement_report(fleet, previous, result.placement)
     status = render.note if as_json else render.info
@@ -124,15 +126,27 @@ def _shard(
         return
     if current != text:
         files.write_text(lock_file, text, inputs=(path,))
-        moved = movement(previous, result.placement)
-        removed = sum(m.reason in REMOVALS for m in result.moves)
-        status(
-            f"wrote {relative}: {moved.tenants_moved} tenant shard(s) and "
-            f"{moved.jobs_moved} job(s) moved, {removed} removed; commit it with the fleet file"
-        )
+        summary = render.change_summary(count_changes(result.moves))
+        status(f"wrote {relative}: {summary}; commit it with the fleet file")
     else:
         status(f"{relative} is up to date")
     render.moving_jobs(moving, full=full)
+
+
+def _where_the_rest_is(lock_file: Path, relative: str, check: bool, first: bool) -> str:
+    """Where a person sees the changes not listed: `git diff` only shows them for a lock git
+    tracks, and a lock this run wrote cannot list them again."""
+    if check:
+        return "add `--full` to list every change (`--check` writes nothing)"
+    if tracked_by_git(lock_file):
+        return f"`git diff {relative}` shows every change"
+    if first:
+        return f"{relative} is new: it lists every shard and job"
+    return (
+        f"{relative} is not tracked by git, so `git diff` cannot show them; next time "
+        "`cellctl shard --check --full` lists every change first and writes nothing (and "
+        "once the lock is committed, `git diff` shows them)"
+    )
 
 
 def _check_drainable(

@@ -72,19 +72,34 @@ class Placement:
         return grouped
 
 
+# Why something changed. A reason names no cell, so that changes group by reason; the cells are
+# in each change's own line (its `detail`).
+NEW_TENANT = "new tenant"
+NEW_JOB = "new job"
+JOB_REMOVED = "job removed from the fleet"
+TENANT_REMOVED = "tenant left the fleet"
+REMOVALS = frozenset({JOB_REMOVED, TENANT_REMOVED})
+
+
 @dataclass(slots=True)
 class Move:
-    """One change against the previous placement: a shard member or a job's cell, and why."""
+    """One change against the previous placement, and why: a new tenant (after: its shard), a
+    shard member replaced (before and after), added or removed, a tenant gone (before: its
+    shard), or a job placed, moved or removed.
+
+    reason: the kind of cause, the same words for every change it caused; detail: the same
+    with the cells or sizes of this one change, shown in its line."""
 
     tenant: str
     job: str | None
     before: str | None
     after: str | None
     reason: str
+    detail: str | None = None
 
     def describe(self) -> str:
         what = f"{self.tenant}/{self.job}" if self.job else f"{self.tenant} shard"
-        return f"{what}: {self.before or '-'} -> {self.after or '-'} ({self.reason})"
+        return f"{what}: {self.before or '-'} -> {self.after or '-'} ({self.detail or self.reason})"
 
 
 @dataclass(frozen=True)

@@ -73,19 +73,25 @@ def hypergeometric(cells: int, k1: int, k2: int, overlap: int) -> float:
 
 @dataclass(frozen=True)
 class OverlapDistribution:
+    """pairs: the tenant pairs counted, of `total`: every `stride`th pair in the fleet's tenant
+    order (all of them, exactly, when stride is 1)."""
+
     region: str
     pairs: int
     observed: dict[int, float]
     expected: dict[int, float]
+    total: int = 0
+    stride: int = 1
 
 
 def overlap_distribution(fleet: Fleet, placement: Placement, region: str) -> OverlapDistribution:
-    """Pairwise shard overlaps of the region's tenants (a fixed sample when there are many
-    pairs) beside the expectation for independent uniformly random shards."""
+    """Pairwise shard overlaps of the region's tenants (every pair up to MAX_PAIRS, else an
+    evenly strided sample) beside the expectation for independent uniformly random shards."""
     cells = sum(1 for c in fleet.cells_in(region) if c.state == CellState.ACTIVE)
     shards = [set(placement.shards[t.id]) for t in fleet.tenants if t.home_region == region]
     pairs = itertools.combinations(range(len(shards)), 2)
     total = comb(len(shards), 2)
+    stride = 1
     if total > MAX_PAIRS:
         stride = total // MAX_PAIRS + 1
         pairs = itertools.islice(pairs, 0, None, stride)
@@ -102,7 +108,7 @@ def overlap_distribution(fleet: Fleet, placement: Placement, region: str) -> Ove
     if count:
         observed = {o: n / count for o, n in observed.items()}
         expected = {o: p / count for o, p in expected.items() if p > 0}
-    return OverlapDistribution(region, count, observed, expected)
+    return OverlapDistribution(region, count, observed, expected, total, stride)
 
 
 @dataclass(frozen=True)

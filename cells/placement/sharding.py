@@ -38,7 +38,17 @@ from dataclasses import dataclass, field
 from cells.collector import paused
 from cells.model import CellState, Fleet, Tenant
 from cells.placement.hashing import ranked, stable_id, top_ranked
-from cells.placement.model import JobKey, Move, Placement, PlacementError, PlacementResult
+from cells.placement.model import (
+    JOB_REMOVED,
+    NEW_JOB,
+    NEW_TENANT,
+    TENANT_REMOVED,
+    JobKey,
+    Move,
+    Placement,
+    PlacementError,
+    PlacementResult,
+)
 from cells.problems import Problem
 
 # The balance pass stops once the region's max/mean utilisation is at most this.
@@ -60,9 +70,10 @@ RANK_DEPTH_EXTRA = 4
 REBALANCE_ROUNDS = 8
 # Bounded search when greedy shard choice meets the overlap bound.
 SEARCH_LIMIT = 20_000
-JOB_REMOVED = "job removed from the fleet"
-TENANT_REMOVED = "tenant left the fleet"
-REMOVALS = frozenset({JOB_REMOVED, TENANT_REMOVED})
+# Jobs named (the largest first) in one capacity problem; a cell of a large fleet runs hundreds.
+NAMED_JOBS = 10
+# Failures that a region short of capacity explains: reported as the region's, not a tenant's.
+CAPACITY_CODES = frozenset({"placement-infeasible", "capacity-exceeded"})
 
 
 def place(
@@ -164,6 +175,16 @@ class _RegionPlacer:
     def run(self) -> None:
         if not self.tenants:
             return
+        try:
+            self._run()
+        except PlacementError as error:
+            # Whichever tenant or job found no room first, the cause is the region's.
+            over = self._over_capacity()
+            if over is None or any(p.code not in CAPACITY_CODES for p in error.problems):
+                raise
+            raise PlacementError([over]) from None
+
+    def _run(self) -> None:
         kept, fresh = self._kept_shards()
         pinned_first = sorted(kept, key=lambda t: self.by_id[t].pinned_cells is None)
         for tenant_id in pinned_first:
@@ -303,32 +324,69 @@ class _RegionPlacer:
             raise PlacementError([self._infeasible(tenant)])
         return found
 
+    def _over_capacity(self) -> Problem | None:
+        """The region's jobs need more capacity units than its active cells hold. Only more or
+        larger cells or fewer or lighter jobs help: each job takes its capacity_units in one
+        cell, and shard choice counts a tenant's units as a share over its k cells, which sums
+        to the same whatever k is, so no shard_size helps."""
+        demand = sum(self.tenant_units[t.id] for t in self.tenants)
+        supply = sum(self.capacity[c] for c in self.active)
+        if demand <= supply:
+            return None
+        sizes = sorted({c.size for c in self.fleet.cells_in(self.region) if c.id in self.active})
+        per_size = ", ".join(
+            f"`sizes.{size}.capacity_units` (now {self.fleet.sizes[size].capacity_units})"
+            for size in sizes
+        )
+        tenants, cells = len(self.tenants), len(self.active)
+        return Problem(
+            "cells",
+            "capacity-exceeded",
+            f"{self.region} is over capacity: the jobs of its {tenants:,} "
+            f"tenant{'s' if tenants != 1 else ''} need {demand:,} capacity units and its "
+            f"{cells:,} active cell{'s' if cells != 1 else ''} hold {supply:,}, "
+            f"{demand - supply:,} short. No shard_size changes that (each job takes its "
+            f"capacity_units in one cell, whatever the shard). Fix it with more cells in "
+            f"{self.region} (active, under `cells`), a larger "
+            f"{per_size or '`capacity_units` for their size'}, or fewer or lighter jobs "
+            "(`tenants[].jobs[].capacity_units`)",
+        )
+
     def _infeasible(self, tenant: Tenant) -> Problem:
         reasons = []
-        if len(self.active) < tenant.shard_size:
-            reasons.append(f"only {len(self.active)} active cells")
-        share = self.tenant_units[tenant.id] / tenant.shard_size
+        fixes = [f"more cells in {self.region}"]
+        k, active = tenant.shard_size, len(self.active)
+        if active < k:
+            reasons.append(f"only {active} active cells")
+            fixes.append(f"a shard_size of at most {active}" if active else "active cells")
+        share = self.tenant_units[tenant.id] / k
         full = [c for c in self.active if not self._fits(c, share)]
         largest = max((self.capacity[c] for c in self.active), default=0)
         if share > largest:
             reasons.append(
                 f"its jobs need {self.tenant_units[tenant.id]} capacity units over "
-                f"{tenant.shard_size} cell(s), more than {largest} per cell"
+                f"{k} cell(s), more than {largest} per cell"
             )
+            if active > k:
+                fixes.append("a larger shard_size (a smaller share per cell)")
+            fixes += ["larger cells' capacity_units", "lighter jobs"]
         elif full:
-            reasons.append(f"{len(full)} of {len(self.active)} cells lack capacity")
-        fixes = [f"more cells in {self.region}", "a smaller shard_size"]
-        if full:
-            fixes.append("larger cell sizes")
+            demand = sum(self.tenant_units[t.id] for t in self.tenants)
+            supply = sum(self.capacity[c] for c in self.active)
+            reasons.append(
+                f"{len(full)} of {active} cells lack room for its share of {share:g} units per "
+                f"cell (the region's jobs need {demand:,} of its {supply:,} capacity units)"
+            )
+            fixes.append("larger cells' capacity_units")
         if self.max_overlap is not None:
             reasons.append(f"max_overlap {self.max_overlap} is exhausted")
-            fixes.append("a larger fleet.max_overlap")
+            fixes += ["a smaller shard_size", "a larger fleet.max_overlap"]
         return Problem(
             f"tenants.{self.index[tenant.id]}",
             "placement-infeasible",
             f"cannot place tenant '{tenant.id}' ({tenant.shard_size} cells) in {self.region}: "
             f"{'; '.join(reasons) or 'no set of cells satisfies every constraint'}. "
-            f"Make it feasible with {', '.join(fixes[:-1])} or {fixes[-1]}",
+            f"Make it feasible with {_either(fixes)}",
         )
 
     def _register(
@@ -463,7 +521,14 @@ class _RegionPlacer:
         for cell in self.cells:
             if self.load[cell] <= self.capacity[cell]:
                 continue
-            jobs = sorted(key for key, placed in self.jobs.items() if placed == cell)
+            units = {(t.id, j.id): j.capacity_units for t in self.tenants for j in t.jobs}
+            jobs = sorted(
+                (key for key, placed in self.jobs.items() if placed == cell),
+                key=lambda key: (-units[key], key),
+            )
+            named = ", ".join(f"{t}/{j} ({units[(t, j)]} units)" for t, j in jobs[:NAMED_JOBS])
+            if len(jobs) > NAMED_JOBS:
+                named += f" and {len(jobs) - NAMED_JOBS} more"
             ci = next(i for i, c in enumerate(self.fleet.cells) if c.id == cell)
             problems.append(
                 Problem(
@@ -471,7 +536,7 @@ class _RegionPlacer:
                     "capacity-exceeded",
                     f"cell '{cell}' would hold {self.load[cell]} capacity units, its size "
                     f"'{self.fleet.cells[ci].size}' holds {self.capacity[cell]} (jobs: "
-                    f"{', '.join(f'{t}/{j}' for t, j in jobs)}): run `cellctl shard "
+                    f"{named}): run `cellctl shard "
                     "--rebalance` to move jobs to cells with room, or give the cell a larger size",
                 )
             )
@@ -520,14 +585,8 @@ class _RegionPlacer:
             for c in shard
         )
         ji = next(i for i, j in enumerate(tenant.jobs) if j.id == job_id)
-        demand = sum(j.capacity_units for t in self.tenants for j in t.jobs)
-        supply = sum(self.capacity[c] for c in self.active)
-        if demand > supply:
-            reason = (
-                f"the jobs of {self.region} need {demand} capacity units and its active cells "
-                f"hold {supply}: add cells or give cells larger sizes"
-            )
-        elif crowded is not None:
+        # A region short of capacity is reported as such (see run); this job is then not why.
+        if crowded is not None:
             reason = (
                 f"its other jobs all run in {crowded}, and a tenant's jobs stay in two cells: "
                 "raise shard_size, or add cells or larger sizes"
@@ -816,6 +875,11 @@ class _RegionPlacer:
         return cells != {target}
 
 
+def _either(options: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return " or ".join(filter(None, [", ".join(options[:-1]), options[-1]]))
+
+
 def member_bound(limit: float, cell: str) -> int:
     """floor(limit - d) for a fixed fraction d in [0, 1) drawn from the cell's id: the bounds
     of a region step down cell by cell as its mean falls, never all at once. A common step
@@ -833,7 +897,8 @@ def _moves(
 ) -> list[Move]:
     before_shards = previous.shards if previous else {}
     before_jobs = previous.jobs if previous else {}
-    why_shard = "rebalance" if rebalance else f"cell {drain} drained" if drain else None
+    why_shard = "rebalance" if rebalance else "cell drained" if drain else None
+    drained = f"cell {drain} drained" if drain else None
     # Jobs of the lock grouped by tenant once: a scan of every job per tenant was quadratic.
     locked_jobs: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for (owner, job_id), old_cell in sorted(before_jobs.items()):
@@ -843,37 +908,43 @@ def _moves(
         old = before_shards.get(tenant.id)
         new = placement.shards[tenant.id]
         if old is None:
-            moves.append(Move(tenant.id, None, None, ",".join(new), "new tenant"))
+            moves.append(Move(tenant.id, None, None, ",".join(new), NEW_TENANT))
         elif set(old) != set(new):
+            detail = None
             if why_shard:
-                reason = why_shard
+                reason, detail = why_shard, drained
             elif tenant.pinned_cells is not None:
                 reason = "pinned cells changed"
             elif set(old) < set(new):
-                reason = f"shard size grew to {len(new)}"
+                reason, detail = "shard size grew", f"shard size grew to {len(new)}"
             elif set(new) < set(old):
-                reason = f"shard size shrank to {len(new)}"
+                reason, detail = "shard size shrank", f"shard size shrank to {len(new)}"
             else:
                 reason = "home region or cells changed"
-            for cell in sorted(set(old) - set(new)):
-                moves.append(Move(tenant.id, None, cell, None, reason))
-            for cell in [c for c in new if c not in old]:
-                moves.append(Move(tenant.id, None, None, cell, reason))
+            # A member replaced is one change (one line), whatever else changed in the shard.
+            leaving = [c for c in old if c not in new]
+            joining = [c for c in new if c not in old]
+            for i in range(max(len(leaving), len(joining))):
+                before = leaving[i] if i < len(leaving) else None
+                after = joining[i] if i < len(joining) else None
+                moves.append(Move(tenant.id, None, before, after, reason, detail))
         for job in tenant.jobs:
             key = (tenant.id, job.id)
             old_cell, new_cell = before_jobs.get(key), placement.jobs[key]
             if old_cell == new_cell:
                 continue
+            detail = None
             if old_cell is None:
-                reason = "new job"
+                reason = NEW_JOB
             elif old_cell == drain:
-                reason = f"cell {drain} drained"
+                reason, detail = "cell drained", drained
             elif old_cell not in new:
-                reason = f"its cell {old_cell} left the shard"
-                reason = f"rebalance: {reason}" if rebalance else reason
+                reason, detail = "its cell left the shard", f"its cell {old_cell} left the shard"
+                if rebalance:
+                    reason, detail = f"rebalance: {reason}", f"rebalance: {detail}"
             else:
                 reason = "rebalance: load"
-            moves.append(Move(tenant.id, job.id, old_cell, new_cell, reason))
+            moves.append(Move(tenant.id, job.id, old_cell, new_cell, reason, detail))
         locked = locked_jobs.get(tenant.id)
         if locked:
             declared = {job.id for job in tenant.jobs}

@@ -1,13 +1,15 @@
-"""Ctrl-C ends every command with one line and exit 130, also while worker processes start;
+"""Ctrl-C ends every command with one line and exit 130, at any moment of a parallel plan;
 long plans print one line per cell when stderr is not a terminal (CI logs)."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,25 +20,29 @@ from tests.inputs.conftest import changed, run, snapshot
 CELLCTL = Path(sys.executable).with_name("cellctl")
 
 
-def _session(sid: int) -> list[tuple[int, str]]:
-    """(pid, command line) of every process in session `sid`."""
+def _marked(mark: str) -> list[int]:
+    """Live processes whose environment holds `mark`: a command and every process it started,
+    its planning workers too (they run in sessions of their own)."""
     found = []
+    needle = f"CELLCTL_TEST_MARK={mark}".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            environment = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if int(fields[3]) == sid and fields[0] != "Z":
-            found.append((int(entry.name), command))
+        if needle in environment and state != "Z":
+            found.append(int(entry.name))
     return found
 
 
-def test_ctrl_c_while_plan_workers_start(project: Path) -> None:
-    assert run("stacks", "sync").exit_code == 0
-    before = snapshot(project)
+def _interrupted_plan(project: Path, seconds: float) -> tuple[subprocess.Popen[str], str, str]:
+    """`cellctl plan -j 3` in its own process group, which gets a SIGINT (what a terminal sends
+    on Ctrl-C) `seconds` after its first worker exists (the command's first act);
+    (process, stdout, stderr) once it has ended."""
+    mark = uuid.uuid4().hex
     process = subprocess.Popen(
         [str(CELLCTL), "plan", "-j", "3", "--out", "plan.json"],
         cwd=project,
@@ -44,25 +50,67 @@ def test_ctrl_c_while_plan_workers_start(project: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        env={**os.environ, "CELLCTL_TEST_MARK": mark},
     )
     deadline = time.monotonic() + 60
-    # Both workers exist and are still importing the SDKs (seconds): the moment the issue names.
-    # (While the parent starts them, for the milliseconds of each start, SIGINT is ignored.)
-    while sum("spawn_main" in cmd for _, cmd in _session(process.pid)) < 2:
+    while len(_marked(mark)) < 2:
         assert process.poll() is None and time.monotonic() < deadline, "no worker started"
-        time.sleep(0.05)
-    time.sleep(0.3)
-    os.killpg(process.pid, signal.SIGINT)  # what a terminal does: the whole group
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 130, err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("interrupted (Ctrl-C)"), err
-    assert "Traceback" not in err + out
+        time.sleep(0.005)
+    time.sleep(seconds)
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        out, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        for pid in _marked(mark):
+            os.kill(pid, signal.SIGKILL)
+        raise AssertionError(f"Ctrl-C {seconds} s into the plan: no exit in 60 s") from None
     deadline = time.monotonic() + 10
-    while any("spawn_main" in cmd for _, cmd in _session(process.pid)):
-        assert time.monotonic() < deadline, _session(process.pid)  # no worker left behind
+    while _marked(mark):
+        assert time.monotonic() < deadline, f"a worker outlived its command: {_marked(mark)}"
         time.sleep(0.1)
-    assert changed(before, snapshot(project)) == set()  # no plan.json, nothing else touched
+    return process, out, err
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.05, 0.15, 0.3, 0.6, 1.0, 1.5, 2.5])
+def test_ctrl_c_at_any_moment_of_a_parallel_plan(project: Path, seconds: float) -> None:
+    """From its workers' start, while they import the SDKs and this process loads its modules
+    and reads the fleet, to plans in flight on three processes: one line, exit 130, no process
+    left, no file written. (The moments before, while the command loads, are the next test.)"""
+    assert run("stacks", "sync").exit_code == 0
+    before = snapshot(project)
+    process, out, err = _interrupted_plan(project, seconds)
+    if process.returncode == 0:
+        assert seconds >= 1.0 and "planned" in out, err  # the plan was faster than the Ctrl-C
+        return
+    assert process.returncode == 130, err
+    # Cells planned before the Ctrl-C have their progress line (stderr is not a terminal).
+    lines = [line for line in err.splitlines() if line.strip() and not _progress(line)]
+    assert len(lines) == 1 and lines[0].startswith("interrupted (Ctrl-C)"), err
+    assert "Traceback" not in err + out and "Exception ignored" not in err
+    assert changed(before, snapshot(project)) == set()
+
+
+def _progress(line: str) -> bool:
+    return re.fullmatch(r"planned [\w-]+: \d+ resources \[\d+/\d+\]", line) is not None
+
+
+def test_ctrl_c_while_a_command_loads_is_said(project: Path) -> None:
+    """Typer turns a Ctrl-C raised outside the command function (while it is imported) into a
+    silent exit 130; the executable says it."""
+    code = (
+        "import sys, cellctl.main\n"
+        "def load(command):\n    raise KeyboardInterrupt\n"
+        "cellctl.main.load = load\n"
+        "sys.argv = ['cellctl', 'validate']\n"
+        "from cellctl.entry import run\nrun()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code], cwd=project, capture_output=True, text=True
+    )
+    assert done.returncode == 130, done.stderr
+    assert [line for line in done.stderr.splitlines() if line.strip()] == [
+        "interrupted (Ctrl-C): stopped"
+    ]
 
 
 def test_ctrl_c_in_any_command_is_exit_130(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ skipped only where the document provably nests less than the limit."""
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -35,7 +36,7 @@ TRICKY = [
     "a: 2026-11-24\nb: 2001-12-14t21:59:43.10-05:00\nc: !!str 123\nd: !!int '7'\n",
     "base: &b {x: 1, y: [1, 2]}\nchild:\n  <<: *b\n  y: 3\nlist: [*b, *b]\n",
     "a: !!binary aGVsbG8=\nb: !!set {x, y}\nc: !!omap [{k: 1}, {j: 2}]\n",
-    "? a\n: - 1\n  - 2\n1: int key\n2.5: float key\ntrue: bool key\n~: null key\n",
+    "? a\n: - 1\n  - 2\n1: int key\n2.5: float key\nfalse: bool key\n~: null key\n",
     "- - - deep\n    - x\n- {a: [b, {c: d}]}\n- |\n  literal ]]]\n- >\n  folded\n",
 ]
 
@@ -344,3 +345,71 @@ def test_values_are_shown_as_yaml_that_reads_back_as_them(value: object) -> None
     back = yaml.load(f"v: {written}", Loader=SAFE)["v"]
     assert back == value or (back != back and value != value), written
     assert type(back) is type(value), written
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "earlier"),
+    [
+        ("bake:\n  1: x\n  0x1: y\n", "0x1", "1"),
+        ("a:\n  ~: x\n  null: y\n", "null", "~"),
+        ("a:\n  1: x\n  true: y\n", "true", "1"),
+        ("a:\n  yes: x\n  on: y\n", "on", "yes"),
+        ("a:\n  2.0: x\n  2: y\n", "2", "2.0"),
+        ("a: &x 1\nb:\n  1: x\n  01: y\n", "01", "1"),
+    ],
+)
+def test_keys_written_apart_that_yaml_reads_alike_are_duplicates(
+    text: str, written: str, earlier: str
+) -> None:
+    """Else the data would keep only the last of the two values, silently."""
+    for read in _both(text):
+        assert isinstance(read, FleetError), read
+        (problem,) = read.problems
+        line = text.splitlines().index(f"  {written}: y") + 1
+        assert (problem.code, problem.line) == ("duplicate-key", line)
+        assert problem.message.startswith(f"key '{written}' reads as ")
+        assert problem.message.endswith(f", the same key as '{earlier}' before it; keep one")
+    _same(*_both(text))
+
+
+# Names YAML writes plain (not `no`, `on`, `null`, ...).
+names = st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8).filter(
+    lambda name: yaml.load(name, Loader=SAFE) == name
+)
+plain_documents = st.recursive(
+    st.one_of(st.integers(-100, 100), names, st.booleans(), dates),
+    lambda children: st.one_of(
+        st.lists(children, min_size=1, max_size=3),
+        st.dictionaries(names, children, min_size=1, max_size=3),
+    ),
+    max_leaves=15,
+)
+KEY_LINE = re.compile(r"^((?:\s*- )*\s*)[a-z_]+:")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.dictionaries(names, plain_documents, min_size=1, max_size=4),
+    where=st.integers(0, 10**6),
+    opened=st.sampled_from(["[a, b", "{a: 1, b: 2", "[a, [b, c]", "'no end", '"no end']),
+    indent=st.integers(2, 4),
+)
+def test_an_unclosed_bracket_or_quote_is_reported_where_it_was_opened(
+    data: dict[str, object], where: int, opened: str, indent: int
+) -> None:
+    """Anywhere in a block document, both paths report the line the bracket or quote was
+    opened on, whatever YAML met before it noticed."""
+    lines = yaml.dump(data, Dumper=yaml.SafeDumper, default_flow_style=False, indent=indent)
+    lines = lines.splitlines()
+    keyed = [n for n, line in enumerate(lines) if KEY_LINE.match(line)]
+    at = keyed[where % len(keyed)]
+    column = len(KEY_LINE.match(lines[at]).group(1))  # type: ignore[union-attr]
+    lines.insert(at + 1, " " * column + "zz_opened: " + opened)
+    text = "\n".join(lines) + "\n"
+    assume("'" not in text.replace(opened, "") and '"' not in text.replace(opened, ""))
+    for selects_path in ("", "# & selects the node path\n"):
+        with pytest.raises(FleetError) as raised:
+            read_yaml_document(Path("doc.yaml"), text=text + selects_path)
+        (problem,) = raised.value.problems
+        assert problem.line == at + 2, (text, problem)
+        assert problem.message.startswith(("unclosed", "the quoted value opened here")), problem

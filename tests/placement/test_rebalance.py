@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from cells.loader import load_fleet
 from cells.placement import PlacementError, place, read_lock
 from cells.placement.report import cell_loads, max_over_mean
+from cells.placement.sharding import NAMED_JOBS
 from tests.helpers import EXAMPLE_FLEET, ROOT, example_fleet_data, write_fleet
 from tests.placement.fleets import build, fleet_data
 
@@ -152,7 +153,22 @@ def test_a_job_that_does_not_fit_is_named_with_the_real_reason() -> None:
     grown = build(fleet_data(2, [{"id": "aa", "k": 2, "jobs": [5, 5, 5, 5, 5]}], 10))
     with pytest.raises(PlacementError) as caught:
         place(grown, previous.placement)
-    problem = caught.value.problems[0]
-    assert problem.location.startswith("tenants.0.jobs.")
-    assert "need 25 capacity units and its active cells hold 20" in problem.message
+    # The region is short, not this job: whichever job found no room first, the region is named.
+    [problem] = caught.value.problems
+    assert (problem.location, problem.code) == ("cells", "capacity-exceeded")
+    assert "need 25 capacity units and its 2 active cells hold 20, 5 short" in problem.message
     assert "max_overlap" not in problem.message
+
+
+def test_a_cell_over_capacity_names_its_largest_jobs_not_all_of_them() -> None:
+    tenants = [{"id": f"t{i:03d}", "k": 1, "jobs": [1]} for i in range(40)]
+    previous = place(build(fleet_data(2, tenants, capacity=30))).placement
+    tenants[0] = {"id": "t000", "k": 1, "jobs": [15]}
+    with pytest.raises(PlacementError) as caught:
+        place(build(fleet_data(2, tenants, capacity=30)), previous)
+    [problem] = caught.value.problems
+    held = sum(cell == previous.jobs[("t000", "j0")] for cell in previous.jobs.values())
+    assert problem.code == "capacity-exceeded" and problem.location.endswith(".size")
+    assert problem.message.count("/j0") == NAMED_JOBS
+    assert "(jobs: t000/j0 (15 units), t" in problem.message  # the largest first
+    assert f" and {held - NAMED_JOBS} more)" in problem.message

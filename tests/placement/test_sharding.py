@@ -136,6 +136,16 @@ def test_capacity_is_never_exceeded(cells: int, tenants: list[dict], capacity: i
     except PlacementError as error:
         assert all(p.code in {"capacity-exceeded", "placement-infeasible"} for p in error.problems)
         assert all("add cells" in p.message or "more cells" in p.message for p in error.problems)
+        # Every member of a shard takes a share of the tenant's units, and every job its units
+        # in one cell: a smaller shard_size never makes room (k <= cells here, no max_overlap).
+        assert not any("smaller shard_size" in p.message for p in error.problems)
+        demand = sum(u for t in tenants for u in t["jobs"])
+        if demand > cells * capacity:
+            [problem] = error.problems
+            assert problem.location == "cells"
+            assert f"need {demand} capacity units and its {cells} active cells hold " in (
+                problem.message
+            )
         return
     for load in cell_loads(fleet, placement):
         assert load.used <= load.capacity, load

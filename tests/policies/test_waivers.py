@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cellctl.commands import plan as plan_command
+from cellctl import fleet_plan as plan_command
 from cellctl.main import app
 from policies.offline import PACKS, blocking, evaluate, load_config
 from policies.waivers import Waiver, Waivers, WaiversError, for_pack

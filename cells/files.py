@@ -53,11 +53,7 @@ def read_bytes(file: Path) -> bytes:
 
 def read_text(file: Path) -> str:
     """The file as UTF-8 text; anything else is a problem that names the file (and line)."""
-    return decode_text(file, read_bytes(file))
-
-
-def decode_text(file: Path, data: bytes) -> str:
-    """`data`, read from `file`, as UTF-8 text, or a problem naming the file and line."""
+    data = read_bytes(file)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:

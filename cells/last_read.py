@@ -48,29 +48,30 @@ class _Kept(Generic[T]):
 
 
 class LastRead(Generic[T]):
-    """Keeps one value, built from one file's bytes, with what proves the file unchanged."""
+    """Keeps one value, built from one file, with what proves the file unchanged."""
 
     def __init__(self) -> None:
         self._kept: _Kept[T] | None = None
 
-    def get(self, key: Hashable, file: Path, build: Callable[[bytes], T]) -> T:
-        """The value for `key`, built by `build` from the file's bytes unless the file is
+    def get(self, key: Hashable, file: Path, build: Callable[[], T]) -> T:
+        """The value for `key`, built by `build` (which reads the file) unless the file is
         unchanged since it was last built for the same key."""
         started = time.time_ns()
         stamp = stamp_of(file)
-        kept, data = self._kept, None
-        if kept is not None and kept.key == key and kept.stamp == stamp:
-            if kept.digest is None:
-                return kept.value
-            data = read_bytes(file)
-            if _digest(data) == kept.digest:
-                return kept.value
+        kept = self._kept
+        if (
+            kept is not None
+            and (kept.key, kept.stamp) == (key, stamp)
+            and (kept.digest is None or _digest(read_bytes(file)) == kept.digest)
+        ):
+            return kept.value
         self._kept = None  # the old value is not held while the new one is built
-        if data is None:
-            data = read_bytes(file)
-        value = build(data)
+        # Taken before `build` reads the file: a change in between makes the digest differ
+        # from the file's later content, and the value is built again, never served stale.
         racy = started - max(stamp[3], stamp[4]) < RACY_NS
-        self._kept = _Kept(key, stamp, _digest(data) if racy else None, value)
+        digest = _digest(read_bytes(file)) if racy else None
+        value = build()
+        self._kept = _Kept(key, stamp, digest, value)
         return value
 
     def forget(self) -> None:

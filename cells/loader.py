@@ -12,7 +12,7 @@ from pydantic_core import ErrorDetails
 
 from cells.checks import check_fleet
 from cells.collector import paused
-from cells.files import decode_text, read_text
+from cells.files import read_text
 from cells.last_read import LastRead
 from cells.model import Fleet, fields_of
 from cells.problems import FleetError, Problem
@@ -48,9 +48,7 @@ def load_fleet(file: Path | str) -> Fleet:
         path.stat()  # before resolving: a link loop is an OSError here
         resolved = path.resolve()
         with paused():
-            return _LAST.get(
-                resolved, resolved, lambda data: _load(resolved, decode_text(resolved, data))
-            )
+            return _LAST.get(resolved, resolved, lambda: _load(resolved))
     except OSError:
         read_text(path)  # says why: missing, a folder, no permission, a link loop
         raise
@@ -58,11 +56,12 @@ def load_fleet(file: Path | str) -> Fleet:
         raise FleetError(path, error.problems) from None
 
 
-def _load(file: Path, text: str) -> Fleet:
+def _load(file: Path) -> Fleet:
     def _read(*, located: bool = True) -> YamlDocument:
         """The fleet file's document; located (with lines) only when there is a problem to
-        place, so the text is parsed a second time only when it is wrong."""
-        return read_yaml_document(file, located=located, text=text)
+        place, so the file is read a second time only when it is wrong (its text is not held
+        while the fleet is validated)."""
+        return read_yaml_document(file, located=located)
 
     data = _read(located=False).data
     if not isinstance(data, dict):

@@ -48,11 +48,10 @@ def render_lock(fleet: Fleet, placement: Placement) -> str:
     return lock_text(fleet.name, placement)
 
 
-def read_lock(file: Path, text: str | None = None) -> Placement:
-    """`text` is the file's text when the caller has read it already."""
+def read_lock(file: Path) -> Placement:
     # Read without recording lines (a third faster); a lock with a problem to place is read
     # again, located.
-    data = read_yaml_document(file, located=False, text=text).data
+    data = read_yaml_document(file, located=False).data
     try:
         lock = _LockFile.model_validate(data)
     except ValidationError as exc:
@@ -255,8 +254,8 @@ def load_placement(fleet: Fleet, fleet_file: Path) -> Placement:
             [Problem("", "lock-missing", f"no placement lock: run `{shard}` and commit it")],
         )
 
-    def checked(data: bytes) -> tuple[weakref.ref[Fleet], Placement]:
-        placement = read_lock(file, files.decode_text(file, data))
+    def checked() -> tuple[weakref.ref[Fleet], Placement]:
+        placement = read_lock(file)
         problems = disagreements(fleet, placement)
         if problems:
             raise FleetError(file, problems)

@@ -151,6 +151,7 @@ class _RegionPlacer:
         }
         self.tenants = [t for t in fleet.tenants if t.home_region == self.region]
         self.by_id = {t.id: t for t in self.tenants}
+        self.tenant_units = {t.id: sum(job.capacity_units for job in t.jobs) for t in self.tenants}
         self.index = {t.id: i for i, t in enumerate(fleet.tenants)}
         self.max_overlap = fleet.fleet.max_overlap
         self.used_subsets: dict[frozenset[str], str] = {}
@@ -278,7 +279,7 @@ class _RegionPlacer:
         """The first cells in the tenant's preference order that have room, keep the overlap
         bound and (while it can be met) hold fewer than member_bound tenants."""
         k = tenant.shard_size
-        share = self._tenant_units(tenant) / k
+        share = self.tenant_units[tenant.id] / k
         bounds = self.member_bound if bounded else None
         candidates = [c for c in preferred if c not in start]
         shard = list(start)
@@ -301,7 +302,7 @@ class _RegionPlacer:
     def _search(self, tenant: Tenant, start: list[str], candidates: list[str]) -> list[str]:
         """Depth-first over candidates in preference order, for when greedy choice dead-ends."""
         k = tenant.shard_size
-        share = self._tenant_units(tenant) / k
+        share = self.tenant_units[tenant.id] / k
         budget = [SEARCH_LIMIT]
 
         def extend(shard: list[str], offset: int) -> list[str] | None:
@@ -328,7 +329,7 @@ class _RegionPlacer:
         larger cells or fewer or lighter jobs help: each job takes its capacity_units in one
         cell, and shard choice counts a tenant's units as a share over its k cells, which sums
         to the same whatever k is, so no shard_size helps."""
-        demand = sum(self._tenant_units(t) for t in self.tenants)
+        demand = sum(self.tenant_units[t.id] for t in self.tenants)
         supply = sum(self.capacity[c] for c in self.active)
         if demand <= supply:
             return None
@@ -358,19 +359,19 @@ class _RegionPlacer:
         if active < k:
             reasons.append(f"only {active} active cells")
             fixes.append(f"a shard_size of at most {active}" if active else "active cells")
-        share = self._tenant_units(tenant) / k
+        share = self.tenant_units[tenant.id] / k
         full = [c for c in self.active if not self._fits(c, share)]
         largest = max((self.capacity[c] for c in self.active), default=0)
         if share > largest:
             reasons.append(
-                f"its jobs need {self._tenant_units(tenant)} capacity units over "
+                f"its jobs need {self.tenant_units[tenant.id]} capacity units over "
                 f"{k} cell(s), more than {largest} per cell"
             )
             if active > k:
                 fixes.append("a larger shard_size (a smaller share per cell)")
             fixes += ["larger cells' capacity_units", "lighter jobs"]
         elif full:
-            demand = sum(self._tenant_units(t) for t in self.tenants)
+            demand = sum(self.tenant_units[t.id] for t in self.tenants)
             supply = sum(self.capacity[c] for c in self.active)
             reasons.append(
                 f"{len(full)} of {active} cells lack room for its share of {share:g} units per "
@@ -391,7 +392,7 @@ class _RegionPlacer:
     def _register(
         self, tenant: Tenant, shard: tuple[str, ...], counted: tuple[str, ...] = ()
     ) -> None:
-        share = self._tenant_units(tenant) / max(len(shard), 1)
+        share = self.tenant_units[tenant.id] / max(len(shard), 1)
         for cell in shard:
             self.share[cell] += share
             self.members[cell] += cell not in counted
@@ -436,16 +437,17 @@ class _RegionPlacer:
             for subset in itertools.combinations(shard, m)
         )
 
-    @staticmethod
-    def _tenant_units(tenant: Tenant) -> int:
-        return sum(job.capacity_units for job in tenant.jobs)
-
     # -- jobs -----------------------------------------------------------------------------
 
     def _place_jobs(self) -> None:
-        pending: list[tuple[Tenant, str, int]] = []
+        # Most constrained first (fewest cells to choose from), then largest first, then by
+        # tenant digest and job id; ties (a digest collision) keep the fleet's order. The sort
+        # key is built with each tenant, not looked up per job (a fifth of this pass at 1M).
+        keyed: list[tuple[int, int, int, str, int, tuple[Tenant, str, int]]] = []
         for tenant in self.tenants:
             shard = self.shards[tenant.id]
+            choices = sum(c in self.active_set for c in shard)
+            order_id = stable_id(tenant.id)
             for job in tenant.jobs:
                 before = self.previous.jobs.get((tenant.id, job.id)) if self.previous else None
                 stays = before is not None and before in shard and before != self.drain
@@ -456,13 +458,11 @@ class _RegionPlacer:
                 if stays:
                     self._assign(tenant, job.id, job.capacity_units, before)
                 else:
-                    pending.append((tenant, job.id, job.capacity_units))
-        # Most constrained first (fewest cells to choose from), then largest first.
-        choices = {t.id: sum(c in self.active_set for c in self.shards[t.id]) for t in self.tenants}
-        order_id = {t.id: stable_id(t.id) for t in self.tenants}
-        pending.sort(
-            key=lambda item: (choices[item[0].id], -item[2], order_id[item[0].id], item[1])
-        )
+                    item = (tenant, job.id, job.capacity_units)
+                    keyed.append((choices, -item[2], order_id, item[1], len(keyed), item))
+        keyed.sort()
+        pending = [entry[-1] for entry in keyed]
+        del keyed
         self._check_kept_capacity()
         kept_peak = max((self.load[c] / self.capacity[c] for c in self.active), default=0.0)
         balancing = self.rebalance or self.previous is None
@@ -630,7 +630,9 @@ class _RegionPlacer:
         jobs it ran there). Stops at BALANCE_TARGET once no active cell is empty. Each move
         strictly improves (max, sum) in lexicographic order, so the search ends, and never ends
         worse than it started. True if it moved anything."""
-        if not self.active:
+        # A region balanced already (most are, after the greedy pass) needs no index of its
+        # jobs: building one was 4 % of placing 1,000,000 tenants.
+        if not self.active or self._unbalanced() is None:
             return False
         units = {(t.id, j.id): j.capacity_units for t in self.tenants for j in t.jobs}
         by_cell: dict[str, list[JobKey]] = defaultdict(list)
@@ -638,13 +640,10 @@ class _RegionPlacer:
             by_cell[cell].append(key)
         moved = False
         for _ in range(4 * (len(self.active) + len(units))):
-            util = {c: self.load[c] / self.capacity[c] for c in self.active}
-            mean = sum(util.values()) / len(util)
-            ordered = sorted(self.active, key=lambda c: (-util[c], c))
-            if mean == 0:
+            state = self._unbalanced()
+            if state is None:
                 return moved
-            if util[ordered[0]] / mean <= BALANCE_TARGET and util[ordered[-1]] > 0:
-                return moved
+            util, ordered = state
             move = self._best_move(ordered, util, units, by_cell)
             if self.rebalance:
                 move = self._best_member_move(ordered, util, units, by_cell, move)
@@ -662,6 +661,19 @@ class _RegionPlacer:
             if source in self.shards[tenant_id] and target not in self.shards[tenant_id]:
                 self._swap_member(self.by_id[tenant_id], source, target)
         return moved
+
+    def _unbalanced(self) -> tuple[dict[str, float], list[str]] | None:
+        """Each active cell's utilisation and the cells, most utilised first, while the region
+        needs balancing; None once its max/mean utilisation is at most BALANCE_TARGET and no
+        active cell is empty, or nothing runs."""
+        util = {c: self.load[c] / self.capacity[c] for c in self.active}
+        mean = sum(util.values()) / len(util)
+        ordered = sorted(self.active, key=lambda c: (-util[c], c))
+        if mean == 0:
+            return None
+        if util[ordered[0]] / mean <= BALANCE_TARGET and util[ordered[-1]] > 0:
+            return None
+        return util, ordered
 
     def _balance_members(self, kept_peak: float) -> bool:
         """Rebalance only: while an active cell holds more than member_bound tenants, move one
@@ -842,7 +854,7 @@ class _RegionPlacer:
     def _swap_member(self, tenant: Tenant, source: str, target: str) -> None:
         old = self.shards[tenant.id]
         new = tuple(target if c == source else c for c in old)
-        share = self._tenant_units(tenant) / len(old)
+        share = self.tenant_units[tenant.id] / len(old)
         self.share[source] -= share
         self.share[target] += share
         self.members[source] -= 1
@@ -933,10 +945,12 @@ def _moves(
             else:
                 reason = "rebalance: load"
             moves.append(Move(tenant.id, job.id, old_cell, new_cell, reason, detail))
-        declared = {job.id for job in tenant.jobs}
-        for job_id, old_cell in locked_jobs.get(tenant.id, ()):
-            if job_id not in declared:
-                moves.append(Move(tenant.id, job_id, old_cell, None, JOB_REMOVED))
+        locked = locked_jobs.get(tenant.id)
+        if locked:
+            declared = {job.id for job in tenant.jobs}
+            for job_id, old_cell in locked:
+                if job_id not in declared:
+                    moves.append(Move(tenant.id, job_id, old_cell, None, JOB_REMOVED))
     for tenant_id in sorted(set(before_shards) - set(placement.shards)):
         moves.append(
             Move(tenant_id, None, ",".join(before_shards[tenant_id]), None, TENANT_REMOVED)

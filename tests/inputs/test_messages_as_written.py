@@ -9,7 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from cells.loader import load_fleet
+from cells.problems import FleetError
 from tests.helpers import EXAMPLE_FLEET
 from tests.inputs.conftest import run
 
@@ -234,3 +238,34 @@ def test_a_wrong_key_of_a_numbered_mapping_is_named_as_written(
     assert (line, field, found) == (_line_of(text, "bake:"), f"fleet.rollout.bake.{written}", code)
     assert message.startswith(f"key {written}: Input should be a valid integer")
     assert message.endswith(f"(got {written})")
+
+
+YAML_CHARACTERS = [*list("[]{}\"'\t:-#&*!|>%@`,?~\\\n "), "---\n", "...\n", "\x07"]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    at=st.integers(0, len(EXAMPLE)),
+    cut=st.integers(0, 3),
+    insert=st.one_of(st.sampled_from(YAML_CHARACTERS), st.characters(exclude_categories=["Cs"])),
+    path=st.sampled_from(list(PATHS)),
+)
+def test_any_small_edit_is_valid_or_reported_at_a_line_of_the_file(
+    tmp_path: Path, at: int, cut: int, insert: str, path: str
+) -> None:
+    """A character of YAML's syntax typed or deleted anywhere: the fleet loads, or every
+    problem is one report whose YAML mistakes name a line of the file, values shown as YAML."""
+    text = EXAMPLE[:at] + insert + EXAMPLE[at + cut :] + PATHS[path]
+    fleet_file = tmp_path / f"edit-{at}-{cut}.yaml"
+    fleet_file.write_text(text, encoding="utf-8")
+    try:
+        load_fleet(fleet_file)
+    except FleetError as error:
+        for problem in error.problems:
+            assert problem.message and problem.code, problem
+            if problem.code.startswith("yaml-") or problem.code == "duplicate-key":
+                assert problem.line is not None, problem
+            assert problem.line is None or 1 <= problem.line <= len(text.splitlines()) + 1
+            assert "<unicode string>" not in problem.message and "datetime." not in problem.message

@@ -1,14 +1,21 @@
 """A fixed corpus of generated fleets and what placement makes of each, as one digest per case.
 
-Placement's output is committed (the lock file) and shown (the moves): a change to how placement
-computes must leave both byte-identical, or users' locks move. tests/placement/corpus.json holds
-the digests as the code named in it computed them; test_corpus recomputes them with this code.
-Each seed draws one to three regions (3 to 150 cells; few tenants or 10 to 40 shard members per
-cell, so the tenant bound binds), draining and standby cells, tight or ample capacity,
-max_overlap, pins, and places the fleet four ways: afresh, onto a lock of a smaller fleet (new
-tenants, a new cell, grown and shrunk shards), with `rebalance`, and with one cell drained.
+Placement's output is committed (the lock file) and acted on (the moves): a change to how
+placement computes must leave the lock byte-identical and move the same jobs and shard members,
+or users' locks move. How a move or a problem is worded may change; which problems, by code, may
+not. tests/placement/corpus.json holds the digests as the code named in it computed them;
+test_corpus recomputes them with this code. Each seed draws one to three regions (3 to 150
+cells; few tenants or 10 to 40 shard members per cell, so the tenant bound binds), draining and
+standby cells, tight or ample capacity, max_overlap, pins, and places the fleet five ways:
+afresh, a smaller and older fleet afresh (its lock), the fleet onto that lock (new tenants, a
+new cell, grown and shrunk shards), with `rebalance`, and with one cell drained.
 
-Regenerate (only from code whose placement is known good, and say so in the commit):
+The generator imports nothing from the project (its own region entries, not
+cells/synthetic.py's), so it runs unchanged against the code of any commit.
+
+Regenerate only from code whose placement is known good, and say so in the commit (the lock-only
+digests of 90addf5, before issue 14's placement speed-up, and of the recorded commit agree; the
+recorded commit lists moves as the CLI now explains them):
     mkdir /tmp/ref && git archive <commit> | tar -x -C /tmp/ref
     .venv/bin/python tests/placement/corpus.py /tmp/ref <commit> > tests/placement/corpus.json
 """
@@ -132,7 +139,8 @@ def earlier(data: dict[str, Any], seed: int) -> dict[str, Any]:
 
 
 def outcomes(seed: int) -> dict[str, str]:
-    """Digest of (lock text, moves) or of the problems, for each way of placing the fleet."""
+    """Digest of the lock text and the moves (what moves where, not the words that explain
+    it), or of the problems' codes, for each way of placing the fleet."""
     from cells.model import Fleet
     from cells.placement import PlacementError, place, render_lock
 
@@ -144,10 +152,10 @@ def outcomes(seed: int) -> dict[str, str]:
         try:
             result = run()
         except PlacementError as error:
-            text = "\n".join(f"{p.location} {p.code} {p.message}" for p in error.problems)
-            results[name] = _digest(f"error\n{text}")
+            codes = "\n".join(sorted({p.code for p in error.problems}))
+            results[name] = _digest(f"error\n{codes}")
             return None
-        moves = "\n".join(repr(m) for m in result.moves)
+        moves = "\n".join(f"{m.tenant} {m.job} {m.before} {m.after}" for m in result.moves)
         results[name] = _digest(f"{render_lock(fleet, result.placement)}\n{moves}")
         return result.placement
 

@@ -21,6 +21,23 @@ def run() -> None:
         if exit.code == EXIT_INTERRUPTED:
             _leave()
         raise
+    except Exception as error:
+        if caused_by_ctrl_c(error):
+            _leave()
+        raise
+
+
+def caused_by_ctrl_c(error: BaseException) -> bool:
+    """A Ctrl-C that Python re-raised as another error: on 3.11 a KeyboardInterrupt while a
+    class is made (inside `__set_name__`, as an import runs) becomes a RuntimeError."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _leave() -> None:

@@ -11,6 +11,7 @@ from typing import ParamSpec, TypeVar
 import typer
 
 from cellctl import render
+from cellctl.entry import caused_by_ctrl_c
 from cells.problems import FleetError
 
 EXIT_FINDINGS = 1  # out-of-date stack files; later, mandatory policy violations
@@ -55,6 +56,9 @@ def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
             render.fleet_error(error)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except Exception as error:
+            if caused_by_ctrl_c(error):
+                render.interrupted()
+                raise typer.Exit(EXIT_INTERRUPTED) from None
             if _expected(error):
                 render.failure(str(error))
                 raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -143,3 +143,27 @@ def test_plan_prints_one_line_per_cell_when_not_a_terminal(project: Path) -> Non
     assert [line.split(":")[0] for line in progress] == ["planned use1-a", "planned usw2-b"]
     assert progress[-1].endswith("[2/2]")
     assert str(ROOT) not in result.stderr  # the project copy was planned, not the checkout
+
+
+def test_ctrl_c_re_raised_as_another_error_is_exit_130(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.11 turns a KeyboardInterrupt raised while a class is made (in `__set_name__`,
+    as a module imports) into a RuntimeError: still a Ctrl-C, not an internal error."""
+    import cellctl.commands.shard as shard_command
+
+    class Pressed:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise KeyboardInterrupt
+
+    def interrupted_while_importing(*args: object, **kwargs: object) -> None:
+        type("Imported", (), {"field": Pressed()})
+
+    monkeypatch.setattr(shard_command, "place", interrupted_while_importing)
+    before = snapshot(project)
+    result = run("shard", "--rebalance")
+    assert result.exit_code == 130, result.output
+    assert [line for line in result.output.splitlines() if line.strip()] == [
+        "interrupted (Ctrl-C): stopped; files are written whole or not at all"
+    ]
+    assert changed(before, snapshot(project)) == set()

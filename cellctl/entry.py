@@ -7,10 +7,13 @@ import os
 import signal
 import sys
 
+from cells import interrupts
+
 EXIT_INTERRUPTED = 130
 
 
 def run() -> None:
+    interrupts.remember_swallowed()
     try:
         from cellctl.main import app
 
@@ -18,7 +21,8 @@ def run() -> None:
     except KeyboardInterrupt:
         _leave()
     except SystemExit as exit:
-        if exit.code == EXIT_INTERRUPTED:
+        # A Ctrl-C the interpreter swallowed, and the command finished all the same.
+        if exit.code == EXIT_INTERRUPTED or (not exit.code and interrupts.swallowed()):
             _leave()
         raise
     except Exception as error:

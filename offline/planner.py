@@ -23,6 +23,7 @@ from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from cells import interrupts
 from cells.stamping import PROJECT, read_stack_config, stack_file_name
 from offline.errors import PlanError
 from offline.recorder import RecordedResource, RecordingMonitor
@@ -214,6 +215,7 @@ def _ctrl_c_remembered() -> Iterator[None]:
             return  # no program running yet: the plan ends, then the Ctrl-C is raised
         loop.call_soon_threadsafe(loop.stop)  # wakes a loop that is waiting on its selector
 
+    interrupts.raise_if_swallowed()
     previous = signal.signal(signal.SIGINT, remember)
     try:
         yield
@@ -225,6 +227,7 @@ def _ctrl_c_remembered() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if pressed:
         raise KeyboardInterrupt
+    interrupts.raise_if_swallowed()
 
 
 def plan_document(fleet: str, plans: list[dict[str, Any]]) -> str:

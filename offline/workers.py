@@ -18,6 +18,7 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import Any
 
+from cells import interrupts
 from offline.errors import PlanError
 
 # Stacks a worker holds: the one it plans and the next, so it never waits for this process
@@ -79,6 +80,7 @@ class PlanWorkers:
         self._reader.start()
         planned = 0
         while True:
+            interrupts.raise_if_swallowed()
             try:
                 index = unplanned.pop()
             except IndexError:
@@ -89,6 +91,7 @@ class PlanWorkers:
                 yield _result(results.get())
                 planned += 1
         while planned < len(stacks):
+            interrupts.raise_if_swallowed()
             yield _result(results.get())
             planned += 1
 

@@ -167,3 +167,70 @@ def test_ctrl_c_re_raised_as_another_error_is_exit_130(
         "interrupted (Ctrl-C): stopped; files are written whole or not at all"
     ]
     assert changed(before, snapshot(project)) == set()
+
+
+_SWALLOWED = """
+import sys, weakref
+import cellctl.commands.{module} as command
+
+class Anything:
+    pass
+
+def press_ctrl_c(reference):
+    raise KeyboardInterrupt  # in a weakref callback: the interpreter can only print it
+
+{patch}
+sys.argv = ["cellctl", *{args!r}]
+from cellctl.entry import run
+run()
+"""
+
+_IN_SHARD = """
+real_place = command.place
+def place(*args, **kwargs):
+    thing = Anything()
+    kept = weakref.ref(thing, press_ctrl_c)
+    del thing
+    return real_place(*args, **kwargs)
+command.place = place
+"""
+
+_IN_PLAN = """
+import cells.loader
+real_load = cells.loader.load_fleet
+def load_fleet(*args, **kwargs):
+    thing = Anything()
+    kept = weakref.ref(thing, press_ctrl_c)
+    del thing
+    return real_load(*args, **kwargs)
+import cellctl.fleet_plan
+cellctl.fleet_plan.load_fleet = load_fleet
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "patch", "args"),
+    [
+        ("shard", _IN_SHARD, ["shard", "--rebalance"]),
+        ("plan", _IN_PLAN, ["plan", "-j", "2", "--out", "plan.json"]),
+    ],
+    ids=["shard", "plan"],
+)
+def test_a_ctrl_c_the_interpreter_swallows_still_stops(
+    project: Path, module: str, patch: str, args: list[str]
+) -> None:
+    """A KeyboardInterrupt raised where Python can only print "Exception ignored" (a weakref
+    callback here; pydantic-core building a schema in the wild) is not printed and not lost:
+    a plan stops before its first stack, a command that finished exits 130."""
+    assert run("stacks", "sync").exit_code == 0
+    before = snapshot(project)
+    code = _SWALLOWED.format(module=module, patch=patch, args=args)
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code], cwd=project, capture_output=True, text=True
+    )
+    assert done.returncode == 130, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("interrupted (Ctrl-C)"), done.stderr
+    if module == "plan":
+        assert "planned" not in done.stdout
+        assert changed(before, snapshot(project)) == set()

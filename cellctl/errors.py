@@ -12,6 +12,7 @@ import typer
 
 from cellctl import render
 from cellctl.entry import caused_by_ctrl_c
+from cells import interrupts
 from cells.problems import FleetError
 
 EXIT_FINDINGS = 1  # out-of-date stack files; later, mandatory policy violations
@@ -52,13 +53,15 @@ def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             render.interrupted()
             raise typer.Exit(EXIT_INTERRUPTED) from None
-        except FleetError as error:
-            render.fleet_error(error)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
         except Exception as error:
-            if caused_by_ctrl_c(error):
+            # A Ctrl-C comes before any report: after one the interpreter swallowed, pydantic's
+            # own validators can be half built, and a valid fleet would be reported wrong.
+            if interrupts.swallowed() or caused_by_ctrl_c(error):
                 render.interrupted()
                 raise typer.Exit(EXIT_INTERRUPTED) from None
+            if isinstance(error, FleetError):
+                render.fleet_error(error)
+                raise typer.Exit(EXIT_BAD_INPUT) from None
             if _expected(error):
                 render.failure(str(error))
                 raise typer.Exit(EXIT_BAD_INPUT) from None

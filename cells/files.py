@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from cells import interrupts
 from cells.problems import FleetError, Problem
 
 
@@ -154,6 +155,7 @@ def write_text(
             os.fsync(stream.fileno())
         mode = stat.S_IMODE(info.st_mode) if info is not None else _default_mode()
         os.chmod(temporary, mode)
+        interrupts.raise_if_swallowed()  # a Ctrl-C pressed is a file not written
         os.replace(temporary, file)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)

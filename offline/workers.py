@@ -151,13 +151,14 @@ def _hand_out(
             held[connection] += 1
         except IndexError:
             if not held[connection]:
-                connection.send(None)
+                connection.send(None)  # more workers than stacks, or all handed out
                 del held[connection]
 
     try:
         for connection in connections:
             for _ in range(HELD):
-                give(connection)
+                if connection in held:
+                    give(connection)
         while held:
             for connection in wait(list(held)):
                 result = connection.recv()

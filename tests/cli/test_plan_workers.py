@@ -143,3 +143,13 @@ def test_a_ctrl_c_while_the_event_loop_waits_ends_the_plan() -> None:
     seconds = float(done.stdout.split()[2])
     assert seconds < 30, done.stdout
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_more_workers_than_stacks() -> None:
+    """`-j` beyond the stacks (the default on a many-core machine): the surplus are told to stop."""
+    with PlanWorkers(3) as workers:
+        planned = list(
+            workers.share(ROOT, STACKS[:2], {}, lambda stack: plan_stack(ROOT, stack).to_json())
+        )
+    assert sorted(p["stack"] for p in planned) == STACKS[:2]
+    assert not _workers_of(os.getpid())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
@@ -137,6 +139,11 @@ def _from_pydantic(error: ErrorDetails, document: YamlDocument) -> Problem:
         message = f'YAML reads {raw} as {described(value)}, not as text; quote it: "{raw}"'
     elif kind in ("int_type", "float_type") and isinstance(value, bool):
         message = f"expected a number, got the boolean {got}; write a number"
+    elif kind in _NUMBER_KINDS and location in document.quoted and _plain_would_do(value):
+        message = (
+            f"expected {_NUMBER_KINDS[kind]}, got {document.quoted[location]}, which is quoted, "
+            "so YAML reads it as text: remove the quotes"
+        )
     elif kind in ("int_type", "int_parsing") and _integral(value):
         message = (
             f"expected an integer, got {value}, which YAML reads as text (a YAML number with an "
@@ -157,12 +164,30 @@ def _from_pydantic(error: ErrorDetails, document: YamlDocument) -> Problem:
     return Problem(location, kind.replace("_", "-"), message)
 
 
-def _integral(value: Any) -> bool:
-    """Text such as `1e3`: a whole number to Python, text to YAML 1.1."""
+_NUMBER_KINDS = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+}
+def _plain_would_do(value: Any) -> bool:
+    """Quoted text that YAML, written plain, reads as a number or boolean (`"1"`, not `"one"`)."""
     try:
-        return isinstance(value, str) and float(value).is_integer()
-    except ValueError:
+        read = yaml.safe_load(value) if isinstance(value, str) else None
+    except yaml.YAMLError:
         return False
+    return isinstance(read, int | float)
+
+
+# A number with an exponent but no '.': a whole number to Python, text to YAML 1.1.
+_EXPONENT = re.compile(r"[-+]?\d+[eE][-+]?\d+")
+
+
+def _integral(value: Any) -> bool:
+    """Text such as `1e3`, written plain: YAML 1.1 reads it as text."""
+    return isinstance(value, str) and _EXPONENT.fullmatch(value) is not None
 
 
 def _integer(text: str) -> str:

@@ -3,6 +3,7 @@ documents that nest too deeply or expand aliases without bound are refused befor
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ class YamlDocument:
     lines: dict[str, int] = field(default_factory=dict)
     raw_scalars: dict[str, str] = field(default_factory=dict)
     key_texts: dict[tuple[str, type, Any], str] = field(default_factory=dict)
+    # Quoted scalars as written, quotes and all: `"1"` is text to YAML, though it looks a number.
+    quoted: dict[str, str] = field(default_factory=dict)
 
     def written_path(self, parts: Iterable[str | int]) -> str:
         """The dotted path, keys as written, of a location in the data: pydantic's (which names
@@ -152,7 +155,7 @@ def _from_nodes(file: Path, text: str) -> YamlDocument:
         data = walk.visit(node, "", 0)
         if walk.duplicates:
             raise FleetError(file, walk.duplicates)
-        return YamlDocument(data, walk.lines, walk.raw_scalars, walk.key_texts)
+        return YamlDocument(data, walk.lines, walk.raw_scalars, walk.key_texts, walk.quoted)
     finally:
         loader.dispose()
 
@@ -456,6 +459,7 @@ class _Walk:
         self.lines: dict[str, int] = {}
         self.raw_scalars: dict[str, str] = {}
         self.key_texts: dict[tuple[str, type, Any], str] = {}
+        self.quoted: dict[str, str] = {}
         self.duplicates: list[Problem] = []
         self.distinct: set[int] = set()
         self.visits = 0
@@ -473,6 +477,8 @@ class _Walk:
         if isinstance(node, yaml.ScalarNode):
             if node.tag in RAW_TAGS:
                 self.raw_scalars[key] = node.value
+            elif node.style in _QUOTES:
+                self.quoted[key] = _as_quoted(node.value, node.style)
             build = self.scalars.get(node.tag)
             return build(node) if build else self.loader.construct_object(node, deep=True)
         if self.anchored:
@@ -541,6 +547,16 @@ class _Walk:
             )
 
 
+_QUOTES = ('"', "'")
+
+
+def _as_quoted(value: str, quote: str) -> str:
+    """A quoted scalar written back as its author quoted it (JSON's escapes are YAML's)."""
+    if quote == "'":
+        return "'" + value.replace("'", "''") + "'"
+    return json.dumps(value, ensure_ascii=False)
+
+
 _CONSTANT_TAGS = {_INT, _FLOAT, _BOOL, _NULL, "tag:yaml.org,2002:timestamp"}
 
 
@@ -558,6 +574,7 @@ class _EventBuilder:
         self.lines: dict[str, int] = {}
         self.raw_scalars: dict[str, str] = {}
         self.key_texts: dict[tuple[str, type, Any], str] = {}
+        self.quoted: dict[str, str] = {}
         self.duplicates: list[Problem] = []
         # Scalars that read as the same immutable value are built once, and a text repeated
         # (every key, most values) is kept once: the parser returns a new string each time.
@@ -580,7 +597,7 @@ class _EventBuilder:
             raise _second_document(self.file, event.start_mark)
         if not isinstance(event, yaml.StreamEndEvent):
             raise _Unusual
-        return YamlDocument(data, self.lines, self.raw_scalars, self.key_texts)
+        return YamlDocument(data, self.lines, self.raw_scalars, self.key_texts, self.quoted)
 
     def value(self, event: yaml.Event, key: str, depth: int, key_line: int) -> Any:
         """`key_line` is the line of the key a mapping's value is written under, else the
@@ -590,8 +607,11 @@ class _EventBuilder:
         kind = type(event)
         if kind is yaml.ScalarEvent:
             tag = self.scalar_tag(event)
-            if tag in RAW_TAGS and self.located:
-                self.raw_scalars[key] = event.value
+            if self.located:
+                if tag in RAW_TAGS:
+                    self.raw_scalars[key] = event.value
+                elif event.style in _QUOTES:
+                    self.quoted[key] = _as_quoted(event.value, event.style)
             return self.scalar(event, tag)
         if kind is yaml.MappingStartEvent:
             self.open(event, yaml.MappingNode, _MAP, depth)

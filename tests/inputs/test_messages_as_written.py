@@ -269,3 +269,33 @@ def test_any_small_edit_is_valid_or_reported_at_a_line_of_the_file(
                 assert problem.line is not None, problem
             assert problem.line is None or 1 <= problem.line <= len(text.splitlines()) + 1
             assert "<unicode string>" not in problem.message and "datetime." not in problem.message
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("old", "new", "written"),
+    [
+        ("noncurrent_version_days: 30", 'noncurrent_version_days: "30"', '"30"'),
+        ("noncurrent_version_days: 30", "noncurrent_version_days: ' 30'", "' 30'"),
+        ("production: true ", 'production: "true" ', '"true"'),
+    ],
+)
+def test_a_quoted_number_is_named_quoted_with_its_fix(
+    tmp_path: Path, path: str, old: str, new: str, written: str
+) -> None:
+    text = _edited(old, new)
+    line, field, _, message = _one(tmp_path, text, path)
+    assert (line, field) == (_line_of(text, new), "fleet." + new.split(":")[0].strip())
+    assert f"got {written}, which is quoted, so YAML reads it as text: remove the quotes" in (
+        message
+    )
+    assert "exponent" not in message
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_quoted_text_that_is_no_number_is_not_told_to_lose_its_quotes(
+    tmp_path: Path, path: str
+) -> None:
+    text = _edited("noncurrent_version_days: 30", 'noncurrent_version_days: "thirty"')
+    _, _, _, message = _one(tmp_path, text, path)
+    assert "remove the quotes" not in message and "exponent" not in message

@@ -172,6 +172,8 @@ _NUMBER_KINDS = {
     "bool_type": "true or false",
     "bool_parsing": "true or false",
 }
+
+
 def _plain_would_do(value: Any) -> bool:
     """Quoted text that YAML, written plain, reads as a number or boolean (`"1"`, not `"one"`)."""
     try:

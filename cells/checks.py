@@ -247,6 +247,9 @@ def _smallest_brokers(fleet: Fleet, cells: list[Cell]) -> int | None:
 def _tenants(fleet: Fleet) -> Iterator[Problem]:
     declared = [r.name for r in fleet.regions]
     facts = _RegionFacts(fleet)
+    homed: dict[str, list[str]] = {}
+    for tenant in fleet.tenants:
+        homed.setdefault(tenant.home_region, []).append(tenant.id)
     for ti, tenant in enumerate(fleet.tenants):
         where = f"tenants.{ti}"
         if tenant.home_region not in declared:
@@ -258,7 +261,11 @@ def _tenants(fleet: Fleet) -> Iterator[Problem]:
             )
             continue
         active = facts.active_cells(tenant.home_region)
-        if tenant.shard_size > active:
+        if active == 0:
+            # One problem per region, at its first tenant: no shard_size fixes an empty region.
+            if homed[tenant.home_region][0] == tenant.id:
+                yield _region_without_active_cells(fleet, tenant.home_region, where, homed, facts)
+        elif tenant.shard_size > active:
             yield Problem(
                 f"{where}.shard_size",
                 "shard-too-large",
@@ -269,6 +276,33 @@ def _tenants(fleet: Fleet) -> Iterator[Problem]:
         yield from _topics(fleet, tenant, where, facts)
         yield from _jobs(tenant, where, facts)
         yield from _taskmanagers_fit(fleet, tenant, where, facts)
+
+
+def _region_without_active_cells(
+    fleet: Fleet, region: str, where: str, homed: dict[str, list[str]], facts: _RegionFacts
+) -> Problem:
+    cells = fleet.cells_in(region)
+    states = Counter(c.state for c in cells)
+    tenants = homed[region]
+    named = ", ".join(tenants[:3]) + (f" and {len(tenants) - 3} more" if len(tenants) > 3 else "")
+    targets = sorted(
+        r.name for r in fleet.regions if r.name != region and facts.active_cells(r.name)
+    )
+    move = f" ({', '.join(targets)})" if targets else ""
+    held = (
+        f"no active cell ({len(cells)} cell(s): {states[CellState.DRAINING]} draining, "
+        f"{states[CellState.STANDBY]} standby)"
+        if cells
+        else "no cells"
+    )
+    fix = "add or un-drain" if cells else "add"
+    return Problem(
+        f"{where}.home_region",
+        "region-without-active-cells",
+        f"region {region} has {held} but is the "
+        f"home region of {len(tenants)} tenant(s): {named}; {fix} a cell in {region}, "
+        f"or move their home_region to a region with active cells{move}",
+    )
 
 
 def _pins(fleet: Fleet, tenant: Tenant, where: str) -> Iterator[Problem]:

@@ -39,6 +39,19 @@ def _huge_shard(data: dict[str, Any]) -> None:
     _tenant_named("chargebacks", data)["shard_size"] = 5
 
 
+def _home_without_cells(data: dict[str, Any]) -> None:
+    _tenant_named("eu-reporting", data)["home_region"] = "eu-central-1"
+
+
+def _drain_region(region: str, state: str = "draining") -> Mutation:
+    def drain(data: dict[str, Any]) -> None:
+        for cell in data["cells"]:
+            if cell["region"] == region:
+                cell["state"] = state
+
+    return drain
+
+
 def _pin_elsewhere(data: dict[str, Any]) -> None:
     _tenant_named("fraud-signals", data)["pinned_cells"] = ["use1-a", "euw1-a"]
 
@@ -77,6 +90,10 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
      "regions.0.network.subnets.2.az", "az-outside-region", "not in region 'us-east-1'"),
     ("shard larger than region", _huge_shard, "tenants.2.shard_size", "shard-too-large",
      "4 active cell(s) of us-east-1"),
+    ("home region without cells", _home_without_cells, "tenants.11.home_region",
+     "region-without-active-cells", "region eu-central-1 has no cells"),
+    ("home region with every cell drained", _drain_region("us-west-2"), "tenants.5.home_region",
+     "region-without-active-cells", "2 draining, 0 standby) but is the home region of 3 tenant(s)"),
     ("pin in another region", _pin_elsewhere, "tenants.0.pinned_cells.1", "pin-other-region",
      "pin a cell of us-east-1"),
     ("pin of unknown cell", _set("tenants.0.pinned_cells", ["use1-a", "use1-z"]),
@@ -201,3 +218,32 @@ def test_example_fleet_is_valid() -> None:
     exit_code, stdout, _ = _validate(EXAMPLE_FLEET)
     assert exit_code == 0
     assert "ok:" in stdout and "9 cells, 12 tenants" in stdout
+
+
+@pytest.mark.parametrize("state", ["draining", "standby"])
+def test_a_region_without_active_cells_is_one_problem(tmp_path: Path, state: str) -> None:
+    data = example_fleet_data()
+    _drain_region("us-west-2", state)(data)
+    movable = [t for t in data["tenants"] if not t.get("pinned_cells")]
+    for tenant in movable:
+        tenant["home_region"] = "us-west-2"
+    first = data["tenants"].index(movable[0])
+    exit_code, stdout, stderr = _validate(write_fleet(tmp_path / "fleet.yaml", data))
+    assert exit_code == 2, stdout + stderr
+    rows = [r for r in stderr.splitlines() if "region-without-active-cells" in r]
+    assert len(rows) == 1, stderr
+    assert f"tenants.{first}.home_region" in rows[0]
+    assert f"2 {state}" in rows[0] and f"{len(movable)} tenant(s)" in rows[0]
+    assert f"and {len(movable) - 3} more" in rows[0]
+    assert "un-drain a cell in us-west-2" in rows[0] and "(eu-west-1, us-east-1)" in rows[0]
+    assert "shard-too-large" not in stderr
+
+
+def test_shard_too_large_stays_where_active_cells_are_too_few(tmp_path: Path) -> None:
+    data = example_fleet_data()
+    data["cells"][4]["state"] = "draining"  # us-west-2 keeps one active cell
+    _tenant_named("fx-rates", data)["shard_size"] = 2
+    exit_code, _, stderr = _validate(write_fleet(tmp_path / "fleet.yaml", data))
+    assert exit_code == 2
+    assert "region-without-active-cells" not in stderr
+    assert "shard-too-large" in stderr and "1 active cell(s) of us-west-2" in stderr

@@ -12,6 +12,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -21,7 +22,7 @@ from pydantic import (
 )
 from pydantic.dataclasses import dataclass
 from pydantic.fields import FieldInfo
-from pydantic_core import InitErrorDetails
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 # Each validation's table of the texts it has kept (see Fleet._one_copy_of_each_text).
 _kept_texts: ContextVar[dict[str, str] | None] = ContextVar("_kept_texts", default=None)
@@ -129,9 +130,32 @@ class Subnet(Strict):
     az: AzName
 
 
+def _cidr_as_text(value: object) -> object:
+    # pydantic reads a number (or YAML's `true`, a bool) as a network address: /32 of it.
+    if not isinstance(value, str | IPv4Network):
+        raise PydanticCustomError(
+            "vpc-cidr", "write the VPC's CIDR block as text, such as 10.10.0.0/16"
+        )
+    return value
+
+
+def _vpc_sized(network: IPv4Network) -> IPv4Network:
+    if not 16 <= network.prefixlen <= 28:
+        raise PydanticCustomError(
+            "vpc-cidr",
+            "a VPC's CIDR block is /16 to /28 in AWS, not /{prefix}: write the VPC's block,"
+            " such as 10.10.0.0/16",
+            {"prefix": network.prefixlen},
+        )
+    return network
+
+
+VpcCidr = Annotated[IPv4Network, BeforeValidator(_cidr_as_text), AfterValidator(_vpc_sized)]
+
+
 class Network(Strict):
     vpc_id: VpcId
-    cidr: IPv4Network
+    cidr: VpcCidr
     subnets: list[Subnet] = Field(min_length=1)
 
 

@@ -110,3 +110,19 @@ def test_node_groups_carry_the_ami_type(cell_plan) -> None:
     assert groups
     for group in groups:
         assert group["inputs"]["amiType"] == "AL2023_x86_64_STANDARD", group["urn"]
+
+
+@pytest.mark.parametrize(
+    ("cidr", "says"),
+    [
+        (True, "as text"),  # YAML's `true`: pydantic read it as 0.0.0.1/32
+        (167772160, "as text"),  # an integer: 10.0.0.0/32
+        ("10.10.0.0/30", "not /30"),
+        ("10.0.0.0/8", "not /8"),
+    ],
+)
+def test_a_vpc_cidr_aws_would_not_have(project: Path, cidr: object, says: str) -> None:
+    row = _invalid(
+        project, {"regions.0.network.cidr": cidr}, "regions.0.network.cidr", "vpc-cidr"
+    )
+    assert says in row and "10.10.0.0/16" in row

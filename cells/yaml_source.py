@@ -244,7 +244,40 @@ def _syntax_error(file: Path, exc: yaml.MarkedYAMLError, text: str) -> FleetErro
     noticed = f"YAML noticed at line {at.line + 1}: {problem}" if at is not None else problem
     if "another document" in problem or "expected <document start>" in problem:
         return _second_document(file, at, after_end="<document start>" in problem)
+    indented = _indented_by_nbsp(text, at)
+    if indented is not None:
+        return FleetError(
+            file,
+            [
+                Problem(
+                    "",
+                    "yaml-syntax",
+                    f"a non-breaking space (U+00A0) indents line {indented}: YAML indents with "
+                    "spaces only; replace it with spaces",
+                    indented,
+                )
+            ],
+        )
+    if opened is not None and problem == "could not find expected ':'":
+        written = _written_from(text, opened)
+        return _syntax(
+            file,
+            "yaml-syntax",
+            f"{written} is a key without ': ' after it (a key needs ': ' after it): write "
+            f"{_with_colon(written)} ({noticed})",
+            opened,
+        )
     if opened is not None and problem.startswith("did not find expected ','"):
+        inside = _runaway_quote(text, at, after=opened)
+        if inside is not None:
+            quote, start = inside
+            return _syntax(
+                file,
+                "yaml-syntax",
+                f"the quoted value opened here with {quote} (column {start.column + 1}) is never "
+                f"closed on its line: add the closing {quote} ({noticed})",
+                start,
+            )
         bracket, closing = ("[", "]") if "sequence" in context else ("{", "}")
         return _syntax(
             file,
@@ -300,9 +333,11 @@ def _syntax_error(file: Path, exc: yaml.MarkedYAMLError, text: str) -> FleetErro
     return _syntax(file, "yaml-syntax", f"malformed YAML: {what}{hint}", at or opened)
 
 
-def _runaway_quote(text: str, at: Any) -> tuple[str, Any] | None:
+def _runaway_quote(text: str, at: Any, after: Any = None) -> tuple[str, Any] | None:
     """A quoted value that spans lines and ends on the line YAML stopped at: its closing quote
-    is most likely missing, and it ran on to the next quote of its kind."""
+    is most likely missing, and it ran on to the next quote of its kind. `after` (a flow
+    collection's start) asks instead for such a value inside the collection, ending anywhere
+    up to that line: it swallowed the closing bracket."""
     if at is None:
         return None
     scanner = (_CSAFE or yaml.SafeLoader)(text)
@@ -313,8 +348,13 @@ def _runaway_quote(text: str, at: Any) -> tuple[str, Any] | None:
                 return None
             if (
                 isinstance(token, yaml.ScalarToken)
-                and token.style in ('"', "'")
-                and token.start_mark.line < token.end_mark.line == at.line
+                and token.style in _QUOTES
+                and token.start_mark.line < token.end_mark.line
+                and (
+                    token.end_mark.line == at.line
+                    if after is None
+                    else token.start_mark.index >= after.index
+                )
             ):
                 return token.style, token.start_mark
     except yaml.YAMLError:
@@ -364,6 +404,31 @@ def _text_at(text: str, mark: Any, length: int) -> str:
 
 
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # YAML's line breaks
+
+
+def _indented_by_nbsp(text: str, at: Any) -> int | None:
+    """The first line, up to where YAML stopped, indented with a non-breaking space: it looks
+    like a space but YAML reads it as text."""
+    if "\u00a0" not in text:
+        return None
+    lines = _LINE_BREAK.split(text)
+    for number, line in enumerate(lines[: at.line + 1 if at is not None else None], 1):
+        if "\u00a0" in line[: len(line) - len(line.lstrip(" \t\u00a0"))]:
+            return number
+    return None
+
+
+def _written_from(text: str, mark: Any) -> str:
+    """What is written on a mark's line from the mark on, without a trailing comment."""
+    lines = _LINE_BREAK.split(text)
+    line = lines[mark.line][mark.column :] if mark.line < len(lines) else ""
+    return re.split(r"\s#", line, maxsplit=1)[0].strip()
+
+
+def _with_colon(written: str) -> str:
+    """`production:true` as `production: true`, `sizes` as `sizes:`."""
+    key, colon, value = written.partition(":")
+    return f"{key}: {value}" if colon and value else f"{written.rstrip(':')}:"
 
 
 def _char_at(text: str, mark: Any) -> str:

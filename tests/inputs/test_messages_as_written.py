@@ -299,3 +299,50 @@ def test_quoted_text_that_is_no_number_is_not_told_to_lose_its_quotes(
     text = _edited("noncurrent_version_days: 30", 'noncurrent_version_days: "thirty"')
     _, _, _, message = _one(tmp_path, text, path)
     assert "remove the quotes" not in message and "exponent" not in message
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("\nsizes:\n", "\nsizes\n", "write sizes:"),
+        ("  production: true ", "  production:true ", "write production: true"),
+    ],
+)
+def test_a_key_without_its_colon_is_named_on_its_own_line(
+    tmp_path: Path, path: str, old: str, new: str, expected: str
+) -> None:
+    text = _edited(old, new)
+    line, field, code, message = _one(tmp_path, text, path)
+    key_line = text[: text.index(new)].count("\n") + (2 if new.startswith("\n") else 1)
+    assert (line, field, code) == (key_line, "(file)", "yaml-syntax")
+    assert "a key needs ': ' after it" in message and expected in message
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_quote_never_closed_in_a_flow_list_is_blamed_not_the_bracket(
+    tmp_path: Path, path: str
+) -> None:
+    text = _edited('args: [--model-version, "42"]', 'args: [--model-version, "42]')
+    line, _, code, message = _one(tmp_path, text, path)
+    quote_at = text.splitlines()[line - 1].find('"42]') + 1
+    assert (line, code) == (_line_of(text, '"42]'), "yaml-syntax")
+    assert f'opened here with " (column {quote_at}) is never closed' in message
+    assert "unclosed [" not in message
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("    version: 3.9.x", "\u00a0\u00a0\u00a0\u00a0version: 3.9.x"),
+        ("  name: payments", " \u00a0name: payments"),
+    ],
+)
+def test_a_non_breaking_space_as_indentation_is_named_at_its_line(
+    tmp_path: Path, path: str, old: str, new: str
+) -> None:
+    text = _edited(old, new)
+    line, _, code, message = _one(tmp_path, text, path)
+    assert (line, code) == (_line_of(text, new), "yaml-syntax")
+    assert f"a non-breaking space (U+00A0) indents line {line}" in message

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cellctl import render
 from cellctl.errors import EXIT_FINDINGS
-from cellctl.project import find_project, require_stacks_in_sync
+from cellctl.project import Project, require_stacks_in_sync
 from cells import files
 from cells.loader import load_fleet
 from cells.model import Fleet
@@ -26,6 +26,7 @@ from policies.waivers import WAIVERS_FILE, Waivers, WaiversError
 
 
 def plan_fleet(
+    project: Project,
     cells: list[str],
     out: Path | None,
     fleet_file: Path | None,
@@ -40,7 +41,6 @@ def plan_fleet(
         raise FleetError(
             policy_config or Path("--policy-config"), [Problem("", "policy-config", str(error))]
         ) from None
-    project = find_project()
     path = project.fleet_file(fleet_file)
     fleet = load_fleet(path)
     waivers = _waivers(fleet)

@@ -1,14 +1,19 @@
-"""Where the project lives: the folder with Pulumi.yaml, its fleet file and stack files."""
+"""Where the project lives: the folder with Pulumi.yaml, its fleet file and stack files.
+
+Light to import (the fleet model loads on first use): `cellctl plan` finds its project before
+anything heavy, to start no more workers than it has stacks."""
 
 from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cells.model import Fleet
 from cells.problems import FleetError, Problem
-from cells.stamping import DEFAULT_FLEET_FILE, sync_stacks
+
+if TYPE_CHECKING:
+    from cells.model import Fleet
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,8 @@ class Project:
         return self.root / "stacks"
 
     def fleet_file(self, given: Path | None) -> Path:
+        from cells.stamping import DEFAULT_FLEET_FILE
+
         return given if given is not None else self.root / DEFAULT_FLEET_FILE
 
     def relative(self, path: Path) -> str:
@@ -64,6 +71,8 @@ def tracked_by_git(file: Path) -> bool:
 
 def require_stacks_in_sync(project: Project, fleet: Fleet, fleet_file: Path) -> None:
     """Stack files that differ from the fleet would run yesterday's cells: stop with the fix."""
+    from cells.stamping import sync_stacks
+
     stale = sync_stacks(fleet, project.relative(fleet_file), project.stacks_dir, write=False)
     if stale.created or stale.updated:
         raise FleetError(

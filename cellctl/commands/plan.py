@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cellctl.errors import reports_user_errors
+from cellctl.project import find_project
 from offline.workers import PlanWorkers
 
 
@@ -31,21 +32,14 @@ def plan(
 ) -> None:
     """Run each cell's Pulumi program under the SDK's mock runtime, record every resource, and
     check the durability and security policy packs against it."""
-    processes = min(jobs or os.cpu_count() or 1, len(set(cells)) if cells else _stack_files())
+    project = find_project()
+    # More workers than stacks would only import the SDKs (a what-if fleet with more cells than
+    # the project has stack files is planned on fewer processes).
+    stacks = len(set(cells)) if cells else sum(1 for _ in project.stacks_dir.glob("Pulumi.*.yaml"))
+    processes = min(jobs or os.cpu_count() or 1, max(1, stacks))
     # The workers start first, and spend the second this process needs to load the fleet model
     # and read the fleet importing the Pulumi SDKs: hence the import below, not at the top.
     with PlanWorkers(processes - 1) as workers:
         from cellctl.fleet_plan import plan_fleet
 
-        plan_fleet(cells or [], out, fleet_file, policy_config, workers)
-
-
-def _stack_files() -> int:
-    """Stack files of the project around the working folder, counted before anything heavy is
-    imported: workers beyond the stacks would only import the SDKs (a what-if fleet with more
-    cells than the project has stack files is planned on fewer processes)."""
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "Pulumi.yaml").is_file():
-            return max(1, sum(1 for _ in (folder / "stacks").glob("Pulumi.*.yaml")))
-    return 1
+        plan_fleet(project, cells or [], out, fleet_file, policy_config, workers)

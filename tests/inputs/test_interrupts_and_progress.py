@@ -170,8 +170,7 @@ def test_ctrl_c_re_raised_as_another_error_is_exit_130(
 
 
 _SWALLOWED = """
-import sys, weakref
-import cellctl.commands.{module} as command
+import importlib, sys, weakref
 
 class Anything:
     pass
@@ -179,58 +178,33 @@ class Anything:
 def press_ctrl_c(reference):
     raise KeyboardInterrupt  # in a weakref callback: the interpreter can only print it
 
-{patch}
+patched = importlib.import_module({module!r})
+real = getattr(patched, {name!r})
+
+def pressed_first(*args, **kwargs):
+    thing = Anything()
+    kept = weakref.ref(thing, press_ctrl_c)
+    del thing
+    return real(*args, **kwargs)
+
+setattr(patched, {name!r}, pressed_first)
 sys.argv = ["cellctl", *{args!r}]
 from cellctl.entry import run
 run()
 """
 
-_IN_SHARD = """
-real_place = command.place
-def place(*args, **kwargs):
-    thing = Anything()
-    kept = weakref.ref(thing, press_ctrl_c)
-    del thing
-    return real_place(*args, **kwargs)
-command.place = place
-"""
-
-_IN_PLAN = """
-import cells.loader
-real_load = cells.loader.load_fleet
-def load_fleet(*args, **kwargs):
-    thing = Anything()
-    kept = weakref.ref(thing, press_ctrl_c)
-    del thing
-    return real_load(*args, **kwargs)
-import cellctl.fleet_plan
-cellctl.fleet_plan.load_fleet = load_fleet
-"""
-
-
-_IN_VALIDATE = """
-import cells.loader
-real_load = cells.loader.load_fleet
-def load_fleet(*args, **kwargs):
-    thing = Anything()
-    kept = weakref.ref(thing, press_ctrl_c)
-    del thing
-    return real_load(*args, **kwargs)
-cells.loader.load_fleet = load_fleet
-"""
-
 
 @pytest.mark.parametrize(
-    ("module", "patch", "args"),
+    ("module", "name", "args"),
     [
-        ("shard", _IN_SHARD, ["shard"]),
-        ("plan", _IN_PLAN, ["plan", "-j", "2", "--out", "plan.json"]),
-        ("validate", _IN_VALIDATE, ["validate", "cells/fleet.yaml"]),
+        ("cellctl.commands.shard", "place", ["shard"]),
+        ("cellctl.fleet_plan", "load_fleet", ["plan", "-j", "2", "--out", "plan.json"]),
+        ("cells.loader", "load_fleet", ["validate", "cells/fleet.yaml"]),
     ],
     ids=["shard", "plan", "validate"],
 )
 def test_a_ctrl_c_the_interpreter_swallows_still_stops(
-    project: Path, module: str, patch: str, args: list[str]
+    project: Path, module: str, name: str, args: list[str]
 ) -> None:
     """A KeyboardInterrupt raised where Python can only print "Exception ignored" (a weakref
     callback here; pydantic-core building a schema, or numba compiling, in the wild) is not
@@ -238,17 +212,17 @@ def test_a_ctrl_c_the_interpreter_swallows_still_stops(
     no report is made (the validators themselves may be half built): one line, exit 130."""
     assert run("stacks", "sync").exit_code == 0
     (project / "cells" / "fleet.lock.yaml").unlink()  # `shard` would write it afresh
-    if module == "validate":  # a broken fleet: its report must not be made either
+    if args[0] == "validate":  # a broken fleet: its report must not be made either
         fleet = project / "cells" / "fleet.yaml"
         fleet.write_text(fleet.read_text().replace("shard_size:", "shard_sise:", 1))
     before = snapshot(project)
-    code = _SWALLOWED.format(module=module, patch=patch, args=args)
+    code = _SWALLOWED.format(module=module, name=name, args=args)
     done = subprocess.run(
         [sys.executable, "-I", "-c", code], cwd=project, capture_output=True, text=True
     )
     assert done.returncode == 130, done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("interrupted (Ctrl-C)"), done.stderr
-    if module != "shard":  # shard shows the placement before it writes the lock
+    if args[0] != "shard":  # shard shows the placement before it writes the lock
         assert not done.stdout.strip(), done.stdout
     assert changed(before, snapshot(project)) == set()
